@@ -43,5 +43,9 @@ field: $(BIN)/.installed
 bench: $(BIN)/.installed
 	for b in bench/bench_*.py; do $(BIN)/python $$b; done
 
+## Console screenshots into docs/screenshots/ (offscreen; a real hub + simulated calls).
+screenshots: $(BIN)/.installed
+	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/screenshots.py
+
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache artifacts

@@ -387,3 +387,46 @@ class DeviceEvent(_Strict):
     type: EventType
     at: datetime
     request: DeviceRequestView
+
+
+# ---------------------------------------------------------------------------- devices (added)
+
+
+class OfferBody(_Strict):
+    """POST /requests/{id}/offer (device): a fresh complete SDP offer while queued."""
+
+    sdp_offer: Sdp
+
+
+class EnrolBody(_Strict):
+    """POST /devices/enrol (no auth): the one-time code an admin gave, and the warrant number."""
+
+    warrant_number: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    code: Annotated[str, StringConstraints(min_length=4, max_length=40)]
+    label: ShortText | None = None
+
+
+class EnrolResult(_Strict):
+    device_token: str
+    officer: OfficerView
+
+
+class EnrolmentCodeBody(_Strict):
+    """POST /enrolment-codes (admin)."""
+
+    collar_number: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+
+
+class EnrolmentCodeResult(_Strict):
+    code: str
+    expires_in_seconds: float
+
+
+class DemoDeviceTokenBody(_Strict):
+    """POST /demo/device-token (demo mode, loopback only)."""
+
+    collar_number: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+
+
+class DemoDeviceTokenResult(_Strict):
+    device_token: str

@@ -1,0 +1,285 @@
+"""View-model of the History tab: the current search, the lazily paged table, today's figures,
+CSV export and the detail panel.
+
+Widgets call the plain slots below (thin: each starts at most one owned task that awaits one
+service call) and re-render from the signals. Errors a user can act on are posted as
+`message_posted(level, text)` for the shell's message bar; nothing here shows a dialog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QModelIndex, QObject, Signal
+
+from console.domain.errors import PermissionDeniedError, UserFacingError
+from console.domain.history import (
+    HeadlineFigures,
+    HistoryQuery,
+    OutcomeFilter,
+    Permissions,
+    SortOrder,
+    TimeRange,
+)
+from console.models.history_detail_vm import HistoryDetailViewModel, OwnedTasks
+from console.models.history_model import HistoryTableModel, PageLoader
+from console.services.history import HistoryService
+from protocol import HistoryPage, OperatorView
+
+log = logging.getLogger(__name__)
+
+#: The hub refuses longer reference searches (422); references are 10 characters.
+MAX_REFERENCE_CHARS = 20
+
+
+class HistoryViewModel(QObject):
+    """Everything the History tab shows, and the intents it accepts."""
+
+    #: (level, text): level is "info", "warning" or "error".
+    message_posted = Signal(str, str)
+    #: (sees every sergeant's calls, may export): the tab hides what the operator cannot use.
+    permissions_changed = Signal(bool, bool)
+    #: Today's `HeadlineFigures`.
+    headline_changed = Signal(object)
+    #: The search changed (a new `HistoryQuery`); filter widgets re-sync from it.
+    query_changed = Signal(object)
+    #: A page is loading (True) / landed or failed (False).
+    loading_changed = Signal(bool)
+    #: (rows loaded, more pages exist).
+    rows_loaded = Signal(int, bool)
+    #: Sergeants / officers seen in loaded rows, for the filter pickers: list of (id, label).
+    operators_seen = Signal(list)
+    officers_seen = Signal(list)
+    export_started = Signal(str)
+    #: (rows written, total rows or -1 when unknown).
+    export_progress = Signal(int, int)
+    #: (succeeded, text for the user).
+    export_finished = Signal(bool, str)
+
+    def __init__(self, service: HistoryService, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._service = service
+        self._tasks = OwnedTasks()
+        self._export_task: asyncio.Task[None] | None = None
+        self._query = HistoryQuery()
+        self._searched = False
+        self._operator: OperatorView | None = None
+        self._permissions = Permissions(sees_all_calls=False, may_export=False)
+        self._headline: HeadlineFigures | None = None
+        self._operators: dict[int, str] = {}
+        self._officers: dict[int, str] = {}
+        self.model = HistoryTableModel(self)
+        self.detail = HistoryDetailViewModel(service, self)
+        self.model.loading_changed.connect(self.loading_changed)
+        self.model.page_loaded.connect(self.rows_loaded)
+        self.model.fetch_failed.connect(self._on_fetch_failed)
+        self.model.rowsInserted.connect(self._note_new_rows)
+        self.detail.message_posted.connect(self.message_posted)
+
+    # ------------------------------------------------------------------ state
+
+    @property
+    def query(self) -> HistoryQuery:
+        return self._query
+
+    @property
+    def operator(self) -> OperatorView | None:
+        return self._operator
+
+    @property
+    def permissions(self) -> Permissions:
+        return self._permissions
+
+    @property
+    def headline(self) -> HeadlineFigures | None:
+        return self._headline
+
+    @property
+    def is_exporting(self) -> bool:
+        return self._export_task is not None and not self._export_task.done()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        """Called once signed in: learn the role, load today's figures and the first page."""
+        self._tasks.spawn(self._start())
+
+    async def _start(self) -> None:
+        try:
+            self._operator, self._permissions = await self._service.permissions()
+        except UserFacingError as exc:
+            self.message_posted.emit("error", f"History is unavailable: {exc.message}")
+            return
+        self.permissions_changed.emit(
+            self._permissions.sees_all_calls, self._permissions.may_export
+        )
+        self._apply(self._query, force=True)
+        await self._refresh_headline()
+
+    def close(self) -> None:
+        """Sign-out or shutdown: cancel every task this tab started and forget what it showed,
+        so the next operator to sign in never sees the previous one's calls."""
+        self._tasks.cancel_all()
+        self._export_task = None
+        self.detail.show_request(None)
+        self.detail.close()
+        self.model.reset(None)
+        self.model.close()
+        self._operator = None
+        self._permissions = Permissions(sees_all_calls=False, may_export=False)
+        self.permissions_changed.emit(False, False)
+        self._headline = None
+        self.headline_changed.emit(None)
+        self._operators.clear()
+        self._officers.clear()
+        self.operators_seen.emit([])
+        self.officers_seen.emit([])
+        self._searched = False
+        self._query = HistoryQuery()
+        self.query_changed.emit(self._query)
+
+    # ------------------------------------------------------------------ search intents
+
+    def set_time_range(self, preset: TimeRange) -> None:
+        self._apply(self._query.with_changes(time_range=TimeRange(preset)))
+
+    def set_custom_range(self, start: datetime | None, end: datetime | None) -> None:
+        if start is not None and end is not None and end < start:
+            self.message_posted.emit("warning", "The end of the range is before its start.")
+            return
+        self._apply(
+            self._query.with_changes(time_range=TimeRange.CUSTOM, custom_from=start, custom_to=end)
+        )
+
+    def set_outcome(self, outcome: OutcomeFilter) -> None:
+        self._apply(self._query.with_changes(outcome=OutcomeFilter(outcome)))
+
+    def set_operator(self, operator_id: int | None) -> None:
+        self._apply(self._query.with_changes(operator_id=operator_id))
+
+    def set_officer(self, officer_id: int | None) -> None:
+        self._apply(self._query.with_changes(officer_id=officer_id))
+
+    def set_reference(self, text: str) -> None:
+        """Search one reference (exact, case-insensitive); empty clears the search."""
+        reference = text.strip()
+        if len(reference) > MAX_REFERENCE_CHARS:
+            self.message_posted.emit(
+                "warning", "That is not a reference: they look like SC-4K7Q-2M."
+            )
+            return
+        self._apply(self._query.with_changes(reference=reference))
+
+    def set_sort(self, sort: SortOrder) -> None:
+        self._apply(self._query.with_changes(sort=SortOrder(sort)))
+
+    def set_query(self, query: HistoryQuery) -> None:
+        self._apply(query)
+
+    def refresh(self) -> None:
+        """Reload from the first page (new calls may have ended) and today's figures."""
+        self._apply(self._query, force=True)
+        self._tasks.spawn(self._refresh_headline())
+
+    def retry(self) -> None:
+        self.model.retry()
+
+    def _apply(self, query: HistoryQuery, *, force: bool = False) -> None:
+        if query == self._query and self._searched and not force:
+            return  # e.g. a combo box re-emitting its current value
+        self._searched = True
+        self._query = query
+        self.query_changed.emit(query)
+        self.detail.show_request(None)
+        self.model.reset(self._loader_for(query))
+
+    def _loader_for(self, query: HistoryQuery) -> PageLoader:
+        service = self._service
+
+        async def load(cursor: str | None) -> HistoryPage:
+            return await service.page(query, cursor)
+
+        return load
+
+    def _on_fetch_failed(self, error: UserFacingError) -> None:
+        self.message_posted.emit("error", f"History could not be loaded: {error.message}")
+
+    def _note_new_rows(self, _parent: QModelIndex, first: int, last: int) -> None:
+        new_operators, new_officers = False, False
+        for number in range(first, last + 1):
+            row = self.model.row_at(number)
+            if row is None:
+                continue
+            item = row.item
+            if item.operator_id is not None and item.operator_id not in self._operators:
+                self._operators[item.operator_id] = item.operator or f"#{item.operator_id}"
+                new_operators = True
+            if item.officer_id not in self._officers:
+                self._officers[item.officer_id] = item.officer
+                new_officers = True
+        if new_operators:
+            self.operators_seen.emit(sorted(self._operators.items(), key=lambda kv: kv[1]))
+        if new_officers:
+            self.officers_seen.emit(sorted(self._officers.items(), key=lambda kv: kv[1]))
+
+    # ------------------------------------------------------------------ headline
+
+    async def _refresh_headline(self) -> None:
+        try:
+            self._headline = await self._service.headline_today()
+        except UserFacingError as exc:
+            self.message_posted.emit("warning", f"Today's figures are unavailable: {exc.message}")
+            return
+        self.headline_changed.emit(self._headline)
+
+    # ------------------------------------------------------------------ detail
+
+    def select_row(self, row: int) -> None:
+        """Show the detail of table row `row` (-1 clears)."""
+        loaded = self.model.row_at(row)
+        self.detail.show_request(loaded.item.id if loaded is not None else None)
+
+    # ------------------------------------------------------------------ export
+
+    def export_to(self, path: str) -> None:
+        """Export the current search to `path` (chosen by the user); one export at a time."""
+        if self.is_exporting:
+            self.message_posted.emit("warning", "An export is already running.")
+            return
+        if not path:
+            return
+        destination = Path(path)
+        if destination.suffix.lower() != ".csv":
+            destination = destination.with_name(destination.name + ".csv")
+        self.export_started.emit(str(destination))
+        self._export_task = self._tasks.spawn(self._export(self._query, destination))
+
+    def cancel_export(self) -> None:
+        if self.is_exporting and self._export_task is not None:
+            self._export_task.cancel()
+
+    async def _export(self, query: HistoryQuery, destination: Path) -> None:
+        def progress(done: int, total: int | None) -> None:
+            self.export_progress.emit(done, -1 if total is None else total)
+
+        try:
+            rows = await self._service.export_csv(query, destination, progress)
+        except asyncio.CancelledError:
+            self.export_finished.emit(False, "Export cancelled; no file was written.")
+            raise
+        except PermissionDeniedError:
+            self._permissions = Permissions(self._permissions.sees_all_calls, may_export=False)
+            self.permissions_changed.emit(self._permissions.sees_all_calls, False)
+            self.export_finished.emit(False, "Only supervisors can export the history.")
+            self.message_posted.emit("warning", "Only supervisors can export the history.")
+            return
+        except UserFacingError as exc:
+            self.export_finished.emit(False, f"Export failed: {exc.message}")
+            self.message_posted.emit("error", f"Export failed: {exc.message}")
+            return
+        text = f"Exported {rows} call{'s' if rows != 1 else ''} to {destination.name}."
+        self.export_finished.emit(True, text)
+        self.message_posted.emit("info", text)

@@ -1,0 +1,164 @@
+"""History use cases: search past calls page by page, today's headline figures, one call's record,
+and CSV export.
+
+Qt-free and transport-free: the service depends on `HistoryPort` (implemented over HTTP by
+`console/adapters/history_api.py`, and by a hand-written fake in the tests). The hub enforces who
+may see what (sergeants: their own calls; supervisors and admins: every call and export); the
+service only tells the UI what the signed-in operator may ask for, so the UI can adapt.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from console.domain.history import (
+    HeadlineFigures,
+    HistoryQuery,
+    OutcomeFilter,
+    Permissions,
+    local_midnight,
+)
+from protocol import (
+    HistoryPage,
+    HistorySort,
+    HistoryStats,
+    OperatorView,
+    Outcome,
+    RequestDetail,
+    RequestState,
+)
+
+log = logging.getLogger(__name__)
+
+#: Rows asked for per page. Small enough that the first page of a million-row history lands fast,
+#: big enough that a fast scroll needs few round trips.
+DEFAULT_PAGE_SIZE = 200
+
+ProgressCallback = Callable[[int, int | None], None]
+
+
+def _iso(moment: datetime) -> str:
+    """ISO 8601 in UTC with `Z`, as docs/protocol.md asks for."""
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # naive means local wall-clock time
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def query_params(query: HistoryQuery, now: datetime) -> dict[str, str]:
+    """The hub's query parameters for `query` (docs/protocol.md, GET /history)."""
+    params: dict[str, str] = {"sort": HistorySort(query.sort.value).value}
+    start, end = query.bounds(now)
+    if start is not None:
+        params["from"] = _iso(start)
+    if end is not None:
+        params["to"] = _iso(end)
+    if query.outcome in (OutcomeFilter.CONFIRMED, OutcomeFilter.REFUSED):
+        params["outcome"] = Outcome(query.outcome.value).value
+    elif query.outcome is not OutcomeFilter.ALL:
+        params["state"] = RequestState(query.outcome.value).value
+    if query.operator_id is not None:
+        params["operator_id"] = str(query.operator_id)
+    if query.officer_id is not None:
+        params["officer_id"] = str(query.officer_id)
+    reference = query.reference.strip().upper()
+    if reference:
+        params["reference"] = reference
+    return params
+
+
+def headline_from_stats(stats: HistoryStats) -> HeadlineFigures:
+    return HeadlineFigures(
+        calls=stats.calls,
+        share_within_target=stats.share_answered_within_10s,
+        median_answer_seconds=stats.median_answer_seconds,
+        by_outcome=dict(stats.by_outcome),
+    )
+
+
+class HistoryPort(Protocol):
+    """What the history service needs from the hub."""
+
+    async def whoami(self) -> OperatorView: ...
+
+    async def page(self, params: dict[str, str], cursor: str | None, limit: int) -> HistoryPage: ...
+
+    async def count(self, params: dict[str, str]) -> int | None:
+        """Total rows matching `params`, or None when the hub cannot say."""
+        ...
+
+    async def stats(self, params: dict[str, str]) -> HistoryStats: ...
+
+    async def detail(self, request_id: int) -> RequestDetail: ...
+
+    async def snapshot_image(self, snapshot_id: int) -> bytes: ...
+
+    async def export_csv(
+        self, params: dict[str, str], destination: Path, on_rows: Callable[[int], None]
+    ) -> int:
+        """Stream the CSV into `destination`; call `on_rows(data rows so far)`; return the count.
+
+        Must leave no file at `destination` when it fails or is cancelled.
+        """
+        ...
+
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class HistoryService:
+    """Use cases of the History tab. Stateless apart from the injected port and clock."""
+
+    def __init__(
+        self, port: HistoryPort, *, clock: Clock = _utc_now, page_size: int = DEFAULT_PAGE_SIZE
+    ) -> None:
+        self._port = port
+        self._clock = clock
+        self.page_size = page_size
+
+    def now(self) -> datetime:
+        return self._clock()
+
+    async def permissions(self) -> tuple[OperatorView, Permissions]:
+        """Who is signed in and what the history UI should offer them."""
+        me = await self._port.whoami()
+        return me, Permissions.for_role(me.role.value)
+
+    async def page(self, query: HistoryQuery, cursor: str | None = None) -> HistoryPage:
+        """One page of `query`; pass the previous page's `next_cursor` for the next one."""
+        return await self._port.page(query_params(query, self.now()), cursor, self.page_size)
+
+    async def headline_today(self) -> HeadlineFigures:
+        """Calls, share answered within 10 s, median answer time, outcomes since local midnight."""
+        params = {"from": _iso(local_midnight(self.now()))}
+        return headline_from_stats(await self._port.stats(params))
+
+    async def detail(self, request_id: int) -> RequestDetail:
+        return await self._port.detail(request_id)
+
+    async def snapshot_image(self, snapshot_id: int) -> bytes:
+        return await self._port.snapshot_image(snapshot_id)
+
+    async def export_csv(
+        self, query: HistoryQuery, destination: Path, on_progress: ProgressCallback
+    ) -> int:
+        """Write every row of `query` to `destination` as CSV; returns the number of data rows.
+
+        Progress is reported as (rows written, total rows or None). The total is asked for first so
+        the progress bar is determinate; if the hub cannot count, the bar runs indeterminate.
+        """
+        params = query_params(query, self.now())
+        total = await self._port.count(params)
+        on_progress(0, total)
+        rows = await self._port.export_csv(
+            params, destination, lambda done: on_progress(done, total)
+        )
+        log.info("history export wrote %d rows to %s", rows, destination)
+        return rows

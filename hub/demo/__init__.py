@@ -1,0 +1,1 @@
+"""Demo data: synthetic officers with drawn portraits, demo accounts, demo devices."""

@@ -1,0 +1,113 @@
+"""In-memory fan-out of committed events to SSE subscribers.
+
+Writers commit an event row, then publish it here (in commit order, from any thread). Subscribers
+read from a bounded ring of recent events and wait on an asyncio notification; a cursor older than
+the ring falls back to the database (see hub/streams.py). Each entry carries its SSE wire text
+pre-encoded, so 100 subscribers cost 100 socket writes, not 100 JSON encodings.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import threading
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class BusEvent:
+    """One committed event with its pre-encoded SSE messages for consoles and for the device."""
+
+    id: int
+    type: str
+    request_id: int | None
+    console_sse: bytes
+    device_sse: bytes
+
+
+class EventBus:
+    """Ring of recent events + wake-up of waiting subscribers. Lives on the server's event loop."""
+
+    def __init__(self, ring_size: int, floor: int = 0) -> None:
+        self._ring_size = ring_size
+        self._ids: list[int] = []
+        self._events: list[BusEvent] = []
+        # Every event with id <= floor is in the database and may have left the ring; every
+        # committed event with id > floor is in the ring (or about to be published).
+        self._floor = floor
+        self._changed = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Remember the loop that subscribers wait on (called from the app's lifespan)."""
+        self._loop = loop
+        self._changed = asyncio.Event()
+
+    @property
+    def floor(self) -> int:
+        """Cursors below this must read the database first."""
+        return self._floor
+
+    @property
+    def last_id(self) -> int:
+        """The newest event id known here."""
+        return self._ids[-1] if self._ids else self._floor
+
+    @property
+    def closed(self) -> bool:
+        """True once the hub is shutting down: streams should end."""
+        return self._closed
+
+    def close_threadsafe(self) -> None:
+        """End every stream (from any thread) so that the server can stop without waiting."""
+        self._closed = True
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake)
+
+    def publish_threadsafe(self, events: list[BusEvent]) -> None:
+        """Publish from a worker thread; the caller still holds the writer lock, so order holds."""
+        if not events:
+            return
+        with self._lock:
+            self._append(events)
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake)
+
+    def _append(self, events: list[BusEvent]) -> None:
+        for event in events:
+            if self._ids and event.id <= self._ids[-1]:
+                continue  # already published (defensive; ids only grow)
+            self._ids.append(event.id)
+            self._events.append(event)
+        excess = len(self._ids) - self._ring_size
+        # Trim in chunks so that trimming stays amortised O(1) per event.
+        if excess > self._ring_size // 4:
+            self._floor = self._ids[excess - 1]
+            del self._ids[:excess]
+            del self._events[:excess]
+
+    def _wake(self) -> None:
+        changed = self._changed
+        self._changed = asyncio.Event()
+        changed.set()
+
+    def after(self, cursor: int, limit: int = 1000) -> list[BusEvent] | None:
+        """Events with id > cursor from the ring; None when the ring no longer covers `cursor`."""
+        with self._lock:
+            if cursor < self._floor:
+                return None
+            start = bisect.bisect_right(self._ids, cursor)
+            return self._events[start : start + limit]
+
+    async def wait(self, seconds: float) -> bool:
+        """Wait for the next publish (True) or the timeout (False)."""
+        changed = self._changed
+        try:
+            await asyncio.wait_for(changed.wait(), seconds)
+        except TimeoutError:
+            return False
+        return True

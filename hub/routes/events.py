@@ -1,0 +1,77 @@
+"""Server-sent event streams for operators (`/events`) and for a request's device."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request
+from sse_starlette.sse import EventSourceResponse
+
+from hub.errors import InvalidRequestError
+from hub.routes.deps import MAX_ID, CallerDep, IdPath, Responses, ServiceDep
+from hub.streams import console_select, device_select, event_chunks
+from protocol.schemas import API_PREFIX, ErrorBody
+
+router = APIRouter(prefix=API_PREFIX, tags=["events"])
+ERRORS: Responses = {code: {"model": ErrorBody} for code in (401, 403, 404, 422)}
+SSE_RESPONSE: Responses = {200: {"content": {"text/event-stream": {}}}}
+# Cursor omitted: a new subscriber starts from "now" (the current active list comes from
+# GET /requests); a cursor replays everything after it.
+NO_CURSOR = -1
+
+
+def _cursor(header: str | None, query: int | None, default: int) -> int:
+    raw = header if header not in (None, "") else query
+    if raw is None:
+        return default
+    try:
+        cursor = int(raw)
+    except ValueError:
+        raise InvalidRequestError("Last-Event-ID must be an event id (an integer)") from None
+    if not 0 <= cursor <= MAX_ID:
+        raise InvalidRequestError("Last-Event-ID is out of range")
+    return cursor
+
+
+def _stream(request: Request, chunks: object) -> EventSourceResponse:
+    return EventSourceResponse(
+        chunks,  # type: ignore[arg-type]
+        ping=3600,  # our generator sends `: heartbeat` itself, every heartbeat_seconds
+        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        send_timeout=30,
+    )
+
+
+@router.get("/events", responses={**ERRORS, **SSE_RESPONSE})
+def console_events(
+    request: Request,
+    caller: CallerDep,
+    service: ServiceDep,
+    last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    last_event_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+) -> EventSourceResponse:
+    """Every change, for operators. Resume with `Last-Event-ID` / `?last_event_id=`."""
+    caller.require_operator()
+    cursor = _cursor(last_event_id_header, last_event_id, service.bus.last_id)
+    chunks = event_chunks(
+        service, service.bus, cursor, service.settings.heartbeat_seconds, console_select
+    )
+    return _stream(request, chunks)
+
+
+@router.get("/requests/{request_id}/device-events", responses={**ERRORS, **SSE_RESPONSE})
+def device_events(
+    request_id: IdPath,
+    request: Request,
+    caller: CallerDep,
+    service: ServiceDep,
+    last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    last_event_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+) -> EventSourceResponse:
+    """Its own request's events, for the device. Without a cursor: from the request's start."""
+    service.check_device_request(caller, request_id)
+    cursor = _cursor(last_event_id_header, last_event_id, service.first_event_cursor(request_id))
+    chunks = event_chunks(
+        service, service.bus, cursor, service.settings.heartbeat_seconds, device_select(request_id)
+    )
+    return _stream(request, chunks)

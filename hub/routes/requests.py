@@ -1,0 +1,177 @@
+"""The verification request lifecycle: device side and operator (holder) side."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, status
+from starlette.concurrency import run_in_threadpool
+
+from hub.errors import InvalidRequestError, UnsupportedMediaTypeError
+from hub.routes.deps import CallerDep, IdPath, Responses, ServiceDep
+from hub.service import HubService, image_mime
+from protocol.schemas import (
+    API_PREFIX,
+    AnswerBody,
+    ClaimResult,
+    CreateRequestBody,
+    DecisionBody,
+    DeviceRequestView,
+    ErrorBody,
+    FailBody,
+    OfferBody,
+    RequestDetail,
+    RequestView,
+    SnapshotView,
+)
+
+router = APIRouter(prefix=API_PREFIX, tags=["requests"])
+ERRORS: Responses = {code: {"model": ErrorBody} for code in (401, 403, 404, 409, 422)}
+SNAPSHOT_TYPES = ("image/jpeg", "image/png")
+
+
+# --------------------------------------------------------------------------- device
+
+
+@router.post(
+    "/requests",
+    response_model=DeviceRequestView,
+    status_code=status.HTTP_201_CREATED,
+    responses=ERRORS,
+)
+def create_request(
+    body: CreateRequestBody, caller: CallerDep, service: ServiceDep
+) -> DeviceRequestView:
+    """A device calls in with its complete SDP offer; 409 `already_active` if it has one open."""
+    return service.create_request(caller, body)
+
+
+@router.get("/requests/{request_id}/device", response_model=DeviceRequestView, responses=ERRORS)
+def device_request(request_id: IdPath, caller: CallerDep, service: ServiceDep) -> DeviceRequestView:
+    """The device's view of its own request."""
+    return service.device_request(caller, request_id)
+
+
+@router.post("/requests/{request_id}/offer", response_model=DeviceRequestView, responses=ERRORS)
+def replace_offer(
+    request_id: IdPath, body: OfferBody, caller: CallerDep, service: ServiceDep
+) -> DeviceRequestView:
+    """The device replaces its SDP offer while queued (needed after `request.released`)."""
+    return service.replace_offer(caller, request_id, body.sdp_offer)
+
+
+@router.post("/requests/{request_id}/hangup", response_model=DeviceRequestView, responses=ERRORS)
+def hangup(request_id: IdPath, caller: CallerDep, service: ServiceDep) -> DeviceRequestView:
+    """The device hangs up (cancel / device_left / end, by state)."""
+    return service.hangup(caller, request_id)
+
+
+# --------------------------------------------------------------------------- operators
+
+
+@router.get("/requests", response_model=list[RequestView], responses=ERRORS)
+def active_requests(
+    caller: CallerDep, service: ServiceDep, active: Annotated[bool, Query()] = True
+) -> list[RequestView]:
+    """Every request not in a terminal state, oldest first (`active=true`; past calls: /history)."""
+    if not active:
+        raise InvalidRequestError("Only active=true is supported here; use /history for past calls")
+    return service.active_requests(caller)
+
+
+@router.get("/requests/{request_id}", response_model=RequestDetail, responses=ERRORS)
+def request_detail(request_id: IdPath, caller: CallerDep, service: ServiceDep) -> RequestDetail:
+    """A request with its audit timeline and snapshots."""
+    return service.request_detail(caller, request_id)
+
+
+@router.post("/requests/{request_id}/claim", response_model=ClaimResult, responses=ERRORS)
+def claim(request_id: IdPath, caller: CallerDep, service: ServiceDep) -> ClaimResult:
+    """queued → claimed. 409 `claim_conflict` (with `holder`) when someone was faster."""
+    return service.claim(caller, request_id)
+
+
+@router.post("/requests/{request_id}/lease", response_model=RequestView, responses=ERRORS)
+def renew_lease(request_id: IdPath, caller: CallerDep, service: ServiceDep) -> RequestView:
+    """Renew the holder's lease."""
+    return service.renew_lease(caller, request_id)
+
+
+@router.post("/requests/{request_id}/answer", response_model=RequestView, responses=ERRORS)
+def answer(
+    request_id: IdPath, body: AnswerBody, caller: CallerDep, service: ServiceDep
+) -> RequestView:
+    """The holder's complete SDP answer, relayed to the device as `request.answered`."""
+    return service.answer(caller, request_id, body.sdp_answer)
+
+
+@router.post("/requests/{request_id}/connected", response_model=RequestView, responses=ERRORS)
+def connected(request_id: IdPath, caller: CallerDep, service: ServiceDep) -> RequestView:
+    """claimed → connected (media flowing)."""
+    return service.connected(caller, request_id)
+
+
+@router.post("/requests/{request_id}/release", response_model=RequestView, responses=ERRORS)
+def release(request_id: IdPath, caller: CallerDep, service: ServiceDep) -> RequestView:
+    """Give the request back to the queue."""
+    return service.release(caller, request_id)
+
+
+@router.post("/requests/{request_id}/fail", response_model=RequestView, responses=ERRORS)
+def fail(
+    request_id: IdPath, caller: CallerDep, service: ServiceDep, body: FailBody | None = None
+) -> RequestView:
+    """claimed/connected → failed."""
+    return service.fail(caller, request_id, body.detail if body else "")
+
+
+@router.post("/requests/{request_id}/decision", response_model=RequestView, responses=ERRORS)
+def decision(
+    request_id: IdPath,
+    body: DecisionBody,
+    caller: CallerDep,
+    service: ServiceDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> RequestView:
+    """Confirm or refuse; idempotent by `Idempotency-Key`."""
+    return service.decide(caller, request_id, body, idempotency_key)
+
+
+@router.post("/requests/{request_id}/end", response_model=RequestView, responses=ERRORS)
+def end(request_id: IdPath, caller: CallerDep, service: ServiceDep) -> RequestView:
+    """decided → ended."""
+    return service.end(caller, request_id)
+
+
+@router.post(
+    "/requests/{request_id}/snapshots",
+    response_model=SnapshotView,
+    status_code=status.HTTP_201_CREATED,
+    responses={**ERRORS, 413: {"model": ErrorBody}},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
+                "image/png": {"schema": {"type": "string", "format": "binary"}},
+            },
+        }
+    },
+)
+async def add_snapshot(request_id: IdPath, request: Request) -> SnapshotView:
+    """A still from the live video (JPEG or PNG, ≤ 2 MiB) into the record."""
+    service: HubService = request.app.state.hub.service
+    authorization = request.headers.get("authorization", "")
+    scheme, _, token = authorization.partition(" ")
+    caller = await run_in_threadpool(
+        service.authenticate, token.strip() if scheme.lower() == "bearer" else None
+    )
+    declared = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if declared not in SNAPSHOT_TYPES:
+        raise UnsupportedMediaTypeError("A snapshot must be sent as image/jpeg or image/png")
+    data = await request.body()
+    if not data:
+        raise InvalidRequestError("The snapshot body is empty")
+    if image_mime(data) != declared:
+        raise InvalidRequestError(f"The body is not a {declared} image")
+    return await run_in_threadpool(service.add_snapshot, caller, request_id, data)

@@ -1,0 +1,1 @@
+"""The hub's database: ORM tables, engine set-up, migrations."""

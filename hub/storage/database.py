@@ -1,0 +1,96 @@
+"""Engine set-up and the two kinds of unit of work: `read()` and `write()`.
+
+SQLite: WAL (readers never block the writer), `busy_timeout`, foreign keys ON, and write
+transactions start with `BEGIN IMMEDIATE`: pysqlite's deferred BEGIN followed by a read-then-write
+upgrade fails at once with SQLITE_BUSY, which busy_timeout does not cover (SQLAlchemy docs,
+"Serializable isolation / Savepoints / Transactional DDL" recipe). Writers inside this process are
+also serialised by a lock, so they queue fairly instead of spinning in SQLite's busy handler.
+Nothing here is SQLite-only SQL: PostgreSQL works by URL.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+_READ_ONLY = "sc_read_only"
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine for `url`, with the SQLite pragmas and BEGIN IMMEDIATE for writers."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    database = parsed.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        pool_size=20,
+        max_overflow=40,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy (not pysqlite) emit BEGIN, so that we choose DEFERRED or IMMEDIATE.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; durable at checkpoints
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        if connection.get_execution_options().get(_READ_ONLY):
+            connection.exec_driver_sql("BEGIN")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+class Database:
+    """Owns the engine; hands out sessions. Repositories return plain objects, never ORM rows."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._reader = self.engine.execution_options(**{_READ_ONLY: True})
+        self._write_lock = threading.Lock()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A read-only session (deferred BEGIN on SQLite); closing it ends the transaction."""
+        with Session(self._reader, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write(self) -> Iterator[Session]:
+        """A write transaction: committed on success, rolled back on any exception."""
+        with (
+            self._write_lock,
+            Session(self.engine, expire_on_commit=False) as session,
+            session.begin(),
+        ):
+            yield session
+
+    @contextmanager
+    def write_locked(self) -> Iterator[None]:
+        """Hold the in-process writer lock (to publish events in commit order)."""
+        with self._write_lock:
+            yield
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

@@ -1,0 +1,179 @@
+"""ORM rows → protocol views. Pure functions of a session; no writes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from hub.storage.models import Decision, Officer, Operator, Snapshot, VerificationRequest
+from protocol.schemas import (
+    API_PREFIX,
+    REASON_LABELS,
+    ChecklistItem,
+    DecisionView,
+    DeviceRequestView,
+    IceServer,
+    Location,
+    OfficerView,
+    OperatorView,
+    Outcome,
+    ReasonCode,
+    RequestState,
+    RequestView,
+    Role,
+    SnapshotView,
+    WarrantStatus,
+)
+
+
+def call_sign(operator: Operator) -> str:
+    """'PS Smith': how an operator is named to others."""
+    return f"{operator.rank} {operator.display_name}".strip()
+
+
+def operator_view(operator: Operator) -> OperatorView:
+    return OperatorView(
+        id=operator.id,
+        username=operator.username,
+        display_name=operator.display_name,
+        rank=operator.rank,
+        role=Role(operator.role),
+    )
+
+
+def _start_of_today() -> datetime:
+    return datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
+
+
+def officer_view(session: Session, officer: Officer) -> OfficerView:
+    today = session.scalar(
+        select(func.count(VerificationRequest.id)).where(
+            VerificationRequest.officer_id == officer.id,
+            VerificationRequest.created_at >= _start_of_today(),
+        )
+    )
+    return OfficerView(
+        id=officer.id,
+        collar_number=officer.collar_number,
+        warrant_number=officer.warrant_number,
+        rank=officer.rank,
+        surname=officer.surname,
+        forenames=officer.forenames,
+        force=officer.force,
+        station=officer.station,
+        warrant_status=WarrantStatus(officer.warrant_status),
+        on_duty=officer.on_duty,
+        plain_clothes_authorised=officer.plain_clothes_authorised,
+        alerts=officer.alerts,
+        photo_taken_on=officer.photo_taken_on,
+        photo_url=f"{API_PREFIX}/officers/{officer.id}/photo" if officer.photo_mime else None,
+        verifications_today=int(today or 0),
+    )
+
+
+def decision_view(session: Session, decision: Decision) -> DecisionView:
+    operator = session.get(Operator, decision.operator_id)
+    return DecisionView(
+        outcome=Outcome(decision.outcome),
+        reason_code=ReasonCode(decision.reason_code),
+        notes=decision.notes,
+        checklist={ChecklistItem(k): bool(v) for k, v in decision.checklist.items()},
+        override_reason=decision.override_reason,
+        reference=decision.reference,
+        decided_at=decision.decided_at,
+        decided_by=call_sign(operator) if operator else "?",
+    )
+
+
+DECIDED_STATES = frozenset({RequestState.DECIDED.value, RequestState.ENDED.value})
+
+
+def find_decision(session: Session, request: VerificationRequest) -> Decision | None:
+    """The request's decision; only decided/ended requests can have one (saves a query)."""
+    if request.state not in DECIDED_STATES:
+        return None
+    return session.scalar(select(Decision).where(Decision.request_id == request.id))
+
+
+def request_view(session: Session, request: VerificationRequest) -> RequestView:
+    officer = session.get(Officer, request.officer_id)
+    assert officer is not None  # foreign key
+    holder = session.get(Operator, request.holder_id) if request.holder_id else None
+    decision = find_decision(session, request)
+    return RequestView(
+        id=request.id,
+        state=RequestState(request.state),
+        officer=officer_view(session, officer),
+        location=Location.model_validate(request.location) if request.location else None,
+        created_at=request.created_at,
+        claimed_at=request.claimed_at,
+        connected_at=request.connected_at,
+        decided_at=request.decided_at,
+        ended_at=request.ended_at,
+        holder=call_sign(holder) if holder else None,
+        holder_id=request.holder_id,
+        lease_expires_at=request.lease_expires_at,
+        device_left=request.device_left,
+        decision=decision_view(session, decision) if decision else None,
+        end_reason=request.end_reason,
+    )
+
+
+def queue_position(session: Session, request: VerificationRequest) -> int | None:
+    """1 = next to be answered (oldest first); None when not queued."""
+    if request.state != RequestState.QUEUED:
+        return None
+    ahead = session.scalar(
+        select(func.count(VerificationRequest.id)).where(
+            VerificationRequest.state == RequestState.QUEUED.value,
+            or_(
+                VerificationRequest.created_at < request.created_at,
+                and_(
+                    VerificationRequest.created_at == request.created_at,
+                    VerificationRequest.id < request.id,
+                ),
+            ),
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+def device_request_view(
+    session: Session, request: VerificationRequest, ice_servers: list[IceServer]
+) -> DeviceRequestView:
+    decision = find_decision(session, request)
+    answered_by: str | None = None
+    if request.last_holder_id and request.state != RequestState.QUEUED:
+        operator = session.get(Operator, request.last_holder_id)
+        answered_by = call_sign(operator) if operator else None
+    reason = ReasonCode(decision.reason_code) if decision else None
+    return DeviceRequestView(
+        id=request.id,
+        state=RequestState(request.state),
+        created_at=request.created_at,
+        queue_position=queue_position(session, request),
+        answered_by=answered_by,
+        sdp_answer=(
+            request.sdp_answer
+            if request.state in (RequestState.CLAIMED, RequestState.CONNECTED)
+            else None
+        ),
+        outcome=Outcome(decision.outcome) if decision else None,
+        reason_code=reason,
+        reason_label=REASON_LABELS[reason] if reason else None,
+        reference=decision.reference if decision else None,
+        ice_servers=ice_servers,
+    )
+
+
+def snapshot_view(session: Session, snapshot: Snapshot) -> SnapshotView:
+    operator = session.get(Operator, snapshot.operator_id)
+    return SnapshotView(
+        id=snapshot.id,
+        request_id=snapshot.request_id,
+        taken_at=snapshot.taken_at,
+        taken_by=call_sign(operator) if operator else "?",
+        url=f"{API_PREFIX}/snapshots/{snapshot.id}",
+    )

@@ -1,0 +1,203 @@
+"""The History tab against a real hub (uvicorn on loopback, real SQLite, demo data).
+
+Completed calls are made over HTTP as the devices and sergeants would (a dummy-but-valid SDP is
+enough for history); then the console's real adapter, service, view-model and widgets list them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from console.adapters.history_api import HistoryApi
+from console.adapters.hub_http import HubHttp
+from console.domain.history import OutcomeFilter
+from console.models.history_model import Column
+from console.models.history_vm import HistoryViewModel
+from console.services.history import HistoryService
+from console.widgets.history_tab import HistoryTab
+from protocol import API_PREFIX
+from tests.console.history.fakes import png_bytes, wait_until
+from tests.helpers.hub import auth, device_token, hub_server, login  # noqa: F401
+
+DUMMY_SDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=history test\r\nt=0 0\r\n"
+PASSWORDS = {"smith": "smith-demo", "jones": "jones-demo", "patel": "patel-demo"}
+
+
+def _ok(response: httpx.Response) -> dict:
+    assert response.is_success, f"{response.request.url}: {response.status_code} {response.text}"
+    return response.json()
+
+
+def make_calls(url: str) -> dict[str, str]:
+    """Four calls: smith confirms 1001CW (with a snapshot), smith refuses 1002CW, jones confirms
+    1004CW, and 1003CW hangs up while queued. Returns collar → reference."""
+    tokens = {name: login(url, name, password) for name, password in PASSWORDS.items()}
+    references: dict[str, str] = {}
+    plan = [
+        ("1001CW", "smith", "confirmed", "identity_confirmed"),
+        ("1002CW", "smith", "refused", "warrant_not_valid"),
+        ("1004CW", "jones", "confirmed", "identity_confirmed"),
+        ("1003CW", None, None, None),
+    ]
+    with httpx.Client(base_url=url + API_PREFIX, timeout=10.0) as http:
+        for collar, sergeant, outcome, reason in plan:
+            device = auth(device_token(url, collar))
+            request_id = _ok(http.post("/requests", json={"sdp_offer": DUMMY_SDP}, headers=device))[
+                "id"
+            ]
+            if sergeant is None:
+                _ok(http.post(f"/requests/{request_id}/hangup", headers=device))
+                continue
+            operator = auth(tokens[sergeant])
+            _ok(http.post(f"/requests/{request_id}/claim", headers=operator))
+            _ok(http.post(f"/requests/{request_id}/connected", headers=operator))
+            if collar == "1001CW":
+                _ok(
+                    http.post(
+                        f"/requests/{request_id}/snapshots",
+                        content=png_bytes((30, 160, 60)),
+                        headers={**operator, "Content-Type": "image/png"},
+                    )
+                )
+            decided = _ok(
+                http.post(
+                    f"/requests/{request_id}/decision",
+                    json={
+                        "outcome": outcome,
+                        "reason_code": reason,
+                        "notes": f"history test {collar}",
+                        "checklist": {"face_matches_photo": outcome == "confirmed"},
+                    },
+                    headers={**operator, "Idempotency-Key": uuid.uuid4().hex},
+                )
+            )
+            references[collar] = decided["decision"]["reference"]
+            _ok(http.post(f"/requests/{request_id}/end", headers=operator))
+    return references
+
+
+@pytest.fixture
+def calls(hub_server):  # noqa: F811 - the fixture imported above
+    return make_calls(hub_server.url)
+
+
+class Console:
+    """The History tab wired exactly as the shell wires it, signed in as one operator."""
+
+    def __init__(self, url: str, username: str) -> None:
+        self.client = httpx.AsyncClient(base_url=url)
+        self.hub_http = HubHttp(self.client)
+        self.hub_http.set_token(login(url, username, PASSWORDS[username]))
+        self.vm = HistoryViewModel(HistoryService(HistoryApi(self.hub_http)))
+        self.messages: list[tuple[str, str]] = []
+        self.vm.message_posted.connect(lambda level, text: self.messages.append((level, text)))
+        self.tab = HistoryTab(self.vm)
+
+    def shown(self) -> list[str]:
+        model = self.vm.model
+        return [model.data(model.index(r, Column.OFFICER)) for r in range(model.rowCount())]
+
+    async def settle(self) -> None:
+        await wait_until(lambda: not self.vm.model.is_loading, timeout=10)
+
+    async def close(self) -> None:
+        self.vm.close()
+        await self.client.aclose()
+
+
+@pytest.fixture
+async def open_console(hub_server, qtbot) -> AsyncIterator:  # noqa: F811
+    opened: list[Console] = []
+
+    def _open(username: str) -> Console:
+        console = Console(hub_server.url, username)
+        qtbot.addWidget(console.tab)
+        opened.append(console)
+        console.vm.start()
+        return console
+
+    yield _open
+    for console in opened:
+        await console.close()
+
+
+async def test_supervisor_lists_filters_details_and_exports(calls, open_console, tmp_path):
+    console = open_console("patel")
+    vm = console.vm
+    await wait_until(lambda: vm.model.rowCount() == 4 and vm.headline is not None, timeout=10)
+    assert vm.permissions.sees_all_calls
+    assert vm.permissions.may_export
+    assert console.tab.export_button.isVisibleTo(console.tab)
+    shown = console.shown()
+    assert shown[0].endswith("1003CW")  # newest first: the hang-up was made last
+    assert {officer.split()[-1] for officer in shown} == {"1001CW", "1002CW", "1004CW", "1003CW"}
+    assert vm.headline.calls == 4
+    assert vm.headline.by_outcome.get("confirmed") == 2
+    assert vm.headline.by_outcome.get("refused") == 1
+
+    vm.set_outcome(OutcomeFilter.REFUSED)
+    await wait_until(lambda: console.shown() == [s for s in shown if s.endswith("1002CW")])
+    vm.set_outcome(OutcomeFilter.CANCELLED)
+    await wait_until(lambda: console.shown() == [s for s in shown if s.endswith("1003CW")])
+    vm.set_outcome(OutcomeFilter.ALL)
+    await console.settle()
+    jones = next(
+        row.item.operator_id
+        for row in map(vm.model.row_at, range(vm.model.rowCount()))
+        if row.item.operator and "JONES" in row.item.operator.upper()
+    )
+    vm.set_operator(jones)
+    await wait_until(lambda: console.shown() == [s for s in shown if s.endswith("1004CW")])
+    vm.set_operator(None)
+    vm.set_reference(calls["1001CW"].lower())
+    await wait_until(lambda: console.shown() == [s for s in shown if s.endswith("1001CW")])
+
+    vm.select_row(0)
+    await wait_until(lambda: vm.detail.current is not None, timeout=10)
+    detail = vm.detail.current
+    assert detail.request.decision.reference == calls["1001CW"]
+    actions = [entry.action for entry in detail.audit]
+    assert any("claim" in action for action in actions)
+    assert any("decid" in action or "decision" in action for action in actions)
+    assert len(detail.snapshots) == 1
+    snapshot_id = detail.snapshots[0].id
+    await wait_until(lambda: vm.detail.image(snapshot_id) is not None, timeout=10)
+    assert vm.detail.image(snapshot_id).width() == 64
+
+    vm.set_reference("")
+    await console.settle()
+    target = tmp_path / "export.csv"
+    finished: list[tuple[bool, str]] = []
+    vm.export_finished.connect(lambda ok, text: finished.append((ok, text)))
+    vm.export_to(str(target))
+    await wait_until(lambda: bool(finished), timeout=15)
+    assert finished == [(True, "Exported 4 calls to export.csv.")]
+    lines = target.read_text().splitlines()
+    assert len(lines) == 5
+    assert all(reference in target.read_text() for reference in calls.values())
+    assert console.messages[-1][0] == "info"
+
+
+async def test_sergeant_sees_only_his_own_calls_and_cannot_export(calls, open_console, tmp_path):
+    smith = open_console("smith")
+    jones = open_console("jones")
+    await wait_until(lambda: smith.vm.model.rowCount() == 2, timeout=10)
+    await wait_until(lambda: jones.vm.model.rowCount() == 1, timeout=10)
+    await smith.settle()
+    assert sorted(o.split()[-1] for o in smith.shown()) == ["1001CW", "1002CW"]
+    assert [o.split()[-1] for o in jones.shown()] == ["1004CW"]
+    assert not smith.vm.permissions.may_export
+    assert not smith.tab.export_button.isVisibleTo(smith.tab)
+    assert not smith.tab.filters.operator_combo.isVisibleTo(smith.tab)
+
+    # Even if asked, the hub refuses a sergeant's export and nothing is written.
+    finished: list[tuple[bool, str]] = []
+    smith.vm.export_finished.connect(lambda ok, text: finished.append((ok, text)))
+    smith.vm.export_to(str(tmp_path / "smith.csv"))
+    await wait_until(lambda: bool(finished), timeout=10)
+    assert finished[0][0] is False
+    assert list(tmp_path.glob("smith.csv*")) == []

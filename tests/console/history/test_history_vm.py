@@ -1,0 +1,236 @@
+"""HistoryViewModel against a fake HistoryPort: start, paging, filters, detail, export, errors."""
+
+from __future__ import annotations
+
+import asyncio
+
+from PySide6.QtCore import QModelIndex
+
+from console.domain.errors import HubUnreachableError, PermissionDeniedError
+from console.domain.history import OutcomeFilter, SortOrder, TimeRange
+from console.models.history_model import REQUEST_ID_ROLE
+from console.models.history_vm import HistoryViewModel
+from console.services.history import HistoryService
+from protocol import Role
+from tests.console.history.fakes import NOW, FakeHistoryPort, varied_items, wait_until
+
+
+class Recorder:
+    """Collects a signal's emissions."""
+
+    def __init__(self, signal) -> None:
+        self.calls: list[tuple] = []
+        signal.connect(lambda *args: self.calls.append(args))
+
+
+def make_vm(port: FakeHistoryPort, page_size: int = 20) -> HistoryViewModel:
+    return HistoryViewModel(HistoryService(port, clock=lambda: NOW, page_size=page_size))
+
+
+def loaded_ids(vm: HistoryViewModel) -> list[int]:
+    model = vm.model
+    return [model.data(model.index(row, 0), REQUEST_ID_ROLE) for row in range(model.rowCount())]
+
+
+async def test_start_learns_role_loads_first_page_and_headline():
+    port = FakeHistoryPort(varied_items(50))
+    vm = make_vm(port)
+    permissions = Recorder(vm.permissions_changed)
+    headline = Recorder(vm.headline_changed)
+    vm.start()
+    await wait_until(lambda: vm.model.rowCount() == 20 and bool(headline.calls))
+    assert permissions.calls == [(True, True)]
+    assert headline.calls[0][0].calls == 12
+    assert port.page_calls[0][1:] == (None, 20)
+    assert port.page_calls[0][0]["sort"] == "newest"
+    assert loaded_ids(vm) == list(range(1, 21))
+    vm.close()
+
+
+async def test_sergeant_cannot_export_or_pick_sergeants():
+    port = FakeHistoryPort(varied_items(10), role=Role.SERGEANT)
+    vm = make_vm(port)
+    permissions = Recorder(vm.permissions_changed)
+    vm.start()
+    await wait_until(lambda: bool(permissions.calls))
+    assert permissions.calls == [(False, False)]
+    vm.close()
+
+
+async def test_scrolling_pages_through_the_cursor():
+    port = FakeHistoryPort(varied_items(45))
+    vm = make_vm(port)
+    vm.start()
+    await wait_until(lambda: vm.model.rowCount() == 20)
+    while vm.model.canFetchMore(QModelIndex()):
+        vm.model.fetchMore(QModelIndex())
+        await wait_until(lambda: not vm.model.is_loading)
+    assert loaded_ids(vm) == list(range(1, 46))
+    assert [cursor for _params, cursor, _limit in port.page_calls] == [None, "20", "40"]
+    vm.close()
+
+
+async def test_filter_change_discards_the_page_in_flight():
+    port = FakeHistoryPort(varied_items(60))
+    vm = make_vm(port)
+    vm.start()
+    await wait_until(lambda: vm.model.rowCount() == 20)
+    port.page_gate = asyncio.Event()
+    vm.model.fetchMore(QModelIndex())  # page 2 of "all outcomes" is held in flight
+    await wait_until(lambda: len(port.page_calls) == 2)
+    vm.set_outcome(OutcomeFilter.REFUSED)
+    await wait_until(lambda: len(port.page_calls) == 3)
+    port.page_gate.set()
+    await wait_until(lambda: not vm.model.is_loading and vm.model.rowCount() > 0)
+    refused = [item.id for item in port.matching({"outcome": "refused"})][:20]
+    assert loaded_ids(vm) == refused
+    assert all(row.outcome == "refused" for row in map(vm.model.row_at, range(len(refused))))
+    assert port.page_calls[2][0]["outcome"] == "refused"
+    vm.close()
+
+
+async def test_each_filter_reaches_the_hub_and_resyncs():
+    port = FakeHistoryPort(varied_items(30))
+    vm = make_vm(port)
+    queries = Recorder(vm.query_changed)
+    vm.start()
+    await wait_until(lambda: vm.model.rowCount() == 20)
+    vm.set_operator(2)
+    vm.set_officer(8)
+    vm.set_sort(SortOrder.OLDEST)
+    vm.set_time_range(TimeRange.LAST_7_DAYS)
+    vm.set_reference("sc-0004-ab")
+    await wait_until(lambda: not vm.model.is_loading)
+    params = port.page_calls[-1][0]
+    assert params["operator_id"] == "2"
+    assert params["officer_id"] == "8"
+    assert params["sort"] == "oldest"
+    assert params["reference"] == "SC-0004-AB"
+    assert len(queries.calls) == 6  # start + five changes
+    assert loaded_ids(vm) == [4]
+    vm.set_reference("sc-0004-ab")  # same search again: no reload
+    assert len(queries.calls) == 6
+    vm.close()
+
+
+async def test_custom_range_with_end_before_start_is_refused_with_a_message():
+    port = FakeHistoryPort([])
+    vm = make_vm(port)
+    messages = Recorder(vm.message_posted)
+    vm.set_custom_range(NOW, NOW.replace(hour=1))
+    assert messages.calls == [("warning", "The end of the range is before its start.")]
+    assert vm.query.time_range is TimeRange.TODAY
+    vm.close()
+
+
+async def test_page_error_is_posted_to_the_message_bar_and_retry_recovers():
+    port = FakeHistoryPort(varied_items(5))
+    port.fail_next_page = HubUnreachableError()
+    vm = make_vm(port)
+    messages = Recorder(vm.message_posted)
+    vm.start()
+    await wait_until(lambda: bool(messages.calls))
+    level, text = messages.calls[0]
+    assert level == "error"
+    assert "hub is not reachable" in text
+    vm.retry()
+    await wait_until(lambda: vm.model.rowCount() == 5)
+    vm.close()
+
+
+async def test_selecting_a_row_loads_its_detail_then_its_snapshots():
+    port = FakeHistoryPort(varied_items(5))
+    vm = make_vm(port)
+    details = Recorder(vm.detail.detail_changed)
+    thumbs = Recorder(vm.detail.thumbnail_ready)
+    vm.start()
+    await wait_until(lambda: vm.model.rowCount() == 5)
+    assert port.image_calls == []  # nothing fetched before a row is looked at
+    vm.select_row(0)
+    await wait_until(lambda: len(thumbs.calls) == 2)
+    shown = [args[0] for args in details.calls if args[0] is not None]
+    assert [detail.request.id for detail in shown] == [1]
+    assert [snapshot_id for snapshot_id, _image in thumbs.calls] == [100, 101]
+    assert not thumbs.calls[0][1].isNull()
+    vm.select_row(-1)
+    assert vm.detail.current is None
+    vm.close()
+
+
+async def test_export_writes_the_file_and_reports_progress(tmp_path):
+    port = FakeHistoryPort(varied_items(40))
+    vm = make_vm(port)
+    progress = Recorder(vm.export_progress)
+    finished = Recorder(vm.export_finished)
+    vm.export_to(str(tmp_path / "calls"))
+    await wait_until(lambda: bool(finished.calls))
+    assert finished.calls == [(True, "Exported 40 calls to calls.csv.")]
+    assert progress.calls[0] == (0, 40)
+    assert progress.calls[-1] == (40, 40)
+    assert len((tmp_path / "calls.csv").read_text().splitlines()) == 41
+    vm.close()
+
+
+async def test_cancelled_export_leaves_no_file(tmp_path):
+    port = FakeHistoryPort(varied_items(40))
+    port.export_gate = asyncio.Event()
+    vm = make_vm(port)
+    progress = Recorder(vm.export_progress)
+    finished = Recorder(vm.export_finished)
+    vm.export_to(str(tmp_path / "calls.csv"))
+    await wait_until(lambda: (20, 40) in progress.calls)  # half written, held
+    assert vm.is_exporting
+    vm.export_to(str(tmp_path / "other.csv"))  # a second export is refused while one runs
+    vm.cancel_export()
+    await wait_until(lambda: bool(finished.calls))
+    assert finished.calls == [(False, "Export cancelled; no file was written.")]
+    assert list(tmp_path.iterdir()) == []
+    vm.close()
+
+
+async def test_export_forbidden_hides_export(tmp_path):
+    port = FakeHistoryPort(varied_items(3))
+    port.export_error = PermissionDeniedError("Supervisors only", code="forbidden")
+    vm = make_vm(port)
+    permissions = Recorder(vm.permissions_changed)
+    finished = Recorder(vm.export_finished)
+    vm.export_to(str(tmp_path / "calls.csv"))
+    await wait_until(lambda: bool(finished.calls))
+    assert permissions.calls[-1] == (False, False)
+    assert finished.calls[0][0] is False
+    vm.close()
+
+
+async def test_sign_out_forgets_everything_and_sign_in_reloads():
+    port = FakeHistoryPort(varied_items(30))
+    vm = make_vm(port)
+    vm.start()
+    await wait_until(lambda: vm.model.rowCount() == 20 and vm.headline is not None)
+    vm.set_outcome(OutcomeFilter.REFUSED)
+    await wait_until(lambda: not vm.model.is_loading)
+    vm.select_row(0)
+    await wait_until(lambda: vm.detail.current is not None)
+    permissions = Recorder(vm.permissions_changed)
+    vm.close()  # sign-out
+    assert vm.model.rowCount() == 0
+    assert vm.detail.current is None
+    assert vm.headline is None
+    assert vm.query.outcome is OutcomeFilter.ALL
+    assert permissions.calls == [(False, False)]
+    assert not vm.model.canFetchMore(QModelIndex())
+    port.role = Role.SERGEANT  # someone else signs in
+    vm.start()
+    await wait_until(lambda: vm.model.rowCount() > 0 and not vm.model.is_loading)
+    assert permissions.calls[-1] == (False, False)
+    assert {vm.model.row_at(r).item.operator_id for r in range(vm.model.rowCount())} == {1}
+    vm.close()
+
+
+async def test_an_overlong_reference_is_refused_before_asking_the_hub():
+    port = FakeHistoryPort(varied_items(3))
+    vm = make_vm(port)
+    messages = Recorder(vm.message_posted)
+    vm.set_reference("x" * 21)
+    assert messages.calls == [("warning", "That is not a reference: they look like SC-4K7Q-2M.")]
+    assert port.page_calls == []
+    vm.close()
