@@ -43,9 +43,14 @@ field: $(BIN)/.installed
 bench: $(BIN)/.installed
 	for b in bench/bench_*.py; do $(BIN)/python $$b; done
 
-## Console screenshots into docs/screenshots/ (offscreen; a real hub + simulated calls).
+## Refresh the pictures in docs/: the console at 1366x768 (offscreen; a real hub, the field
+## simulator's live call) and the field page in Chromium. Only this target writes into docs/;
+## tests and a bare `bench/screenshots.py` write to artifacts/ (git-ignored).
+SCREENSHOT_DIR ?= docs
 screenshots: $(BIN)/.installed
-	QT_QPA_PLATFORM=offscreen $(BIN)/python bench/screenshots.py
+	QT_QPA_PLATFORM=offscreen SC_SCREENSHOT_DIR=$(SCREENSHOT_DIR) $(BIN)/python bench/screenshots.py
+	QT_QPA_PLATFORM=offscreen SC_SCREENSHOT_DIR=$(SCREENSHOT_DIR) $(BIN)/python -m pytest -q \
+		-p no:cacheprovider tests/browser/test_field_call.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache artifacts

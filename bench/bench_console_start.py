@@ -32,6 +32,7 @@ import qasync
 from console.app import ConsoleApp, create_qt_app
 from console.settings import ConsoleSettings
 
+imported = time.time() - launched
 create_qt_app(sys.argv[:1])
 
 async def main() -> dict:
@@ -43,7 +44,7 @@ async def main() -> dict:
     while not (dialog.isVisible() and app.window.isVisible()):
         await asyncio.sleep(0.005)
     await asyncio.sleep(0)  # one loop turn: the first paint is processed
-    result = {"usable": time.time() - launched}
+    result = {"usable": time.time() - launched, "imported": imported}
     await app.hub_ready.wait()
     result["hub_ready"] = time.time() - launched
     clicked = time.perf_counter()
@@ -60,14 +61,23 @@ print("RESULT " + json.dumps(qasync.run(main())))
 
 
 def run_child(hub_url: str) -> dict[str, float]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen",
-           "QT_LOGGING_RULES": "qt.multimedia.symbolsresolver=false"}
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "QT_LOGGING_RULES": "qt.multimedia.symbolsresolver=false",
+    }
     with tempfile.TemporaryDirectory() as work:
         env["SC_DATA_DIR"] = work
         env["XDG_CONFIG_HOME"] = work
         launched = time.time()
-        out = subprocess.run([sys.executable, "-c", CHILD, str(launched), hub_url, work],
-                             cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(launched), hub_url, work],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
     if line is None:
         raise RuntimeError(f"console child failed:\n{out.stderr[-3000:]}")
@@ -75,8 +85,10 @@ def run_child(hub_url: str) -> dict[str, float]:
 
 
 def summary(name: str, values: list[float]) -> str:
-    return (f"{name:<34} median {statistics.median(values):6.2f} s   "
-            f"min {min(values):5.2f}   max {max(values):5.2f}   (n={len(values)})")
+    return (
+        f"{name:<34} median {statistics.median(values):6.2f} s   "
+        f"min {min(values):5.2f}   max {max(values):5.2f}   (n={len(values)})"
+    )
 
 
 def main() -> None:
@@ -95,6 +107,7 @@ def main() -> None:
             hub.stop()
     embedded = [run_child("") for _ in range(max(1, args.runs // 2))]
     usable = [r["usable"] for r in runs]
+    print(summary("launch -> console.app imported", [r["imported"] for r in runs]))
     print(summary("launch -> usable window (--hub)", usable))
     print(summary("sign-in click -> live queue", [r["signed_in_live"] for r in runs]))
     print(summary("launch -> usable window (embedded)", [r["usable"] for r in embedded]))

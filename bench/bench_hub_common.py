@@ -9,6 +9,7 @@ benchmark would measure the client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -48,6 +49,15 @@ class HubProcess:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU the hub process has used so far (to tell hub from client cost)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return float("nan")
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -171,10 +181,8 @@ class RawHttp:
     async def close(self) -> None:
         if self.writer is not None:
             self.writer.close()
-            try:
+            with contextlib.suppress(OSError):
                 await self.writer.wait_closed()
-            except OSError:
-                pass
 
 
 async def login(port: int, username: str, password: str) -> str:
@@ -266,10 +274,8 @@ class SseTap:
     async def stop(self) -> None:
         if self.task is not None:
             self.task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError, OSError):
                 await self.task
-            except (asyncio.CancelledError, OSError):
-                pass
 
 
 # ---------------------------------------------------------------------------- reporting

@@ -56,6 +56,7 @@ async def run(consoles: int, requests: int) -> None:
 
         conns = [await RawHttp(hub.port).connect() for _ in devices]
         latencies: list[float] = []
+        hub_cpu_start, client_cpu_start = hub.cpu_seconds(), time.process_time()
         started = time.perf_counter()
         for n in range(requests):
             k = n % len(devices)
@@ -78,6 +79,8 @@ async def run(consoles: int, requests: int) -> None:
                     wake.clear()
                     await wake.wait()
         elapsed = time.perf_counter() - started
+        hub_cpu = hub.cpu_seconds() - hub_cpu_start
+        client_cpu = time.process_time() - client_cpu_start
         for conn in conns:
             await conn.close()
     finally:
@@ -97,12 +100,16 @@ async def run(consoles: int, requests: int) -> None:
             ("created→received p99 (ms)", f"{stats['p99_ms']:.2f}", f"≤ {TARGET_P99_MS:.0f}"),
             ("created→received max (ms)", f"{stats['max_ms']:.2f}", ""),
             ("wall time (s)", f"{elapsed:.1f}", ""),
+            ("hub CPU (% of one core)", f"{100 * hub_cpu / elapsed:.0f}", ""),
+            ("bench client CPU (% of one core)", f"{100 * client_cpu / elapsed:.0f}", ""),
         ],
         {
             "consoles": consoles,
             "requests": requests,
             "latency": stats,
             "target_p99_ms": TARGET_P99_MS,
+            "hub_cpu_percent": round(100 * hub_cpu / elapsed),
+            "client_cpu_percent": round(100 * client_cpu / elapsed),
             "meets_target": stats["p99_ms"] <= TARGET_P99_MS,
         },
     )

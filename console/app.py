@@ -14,10 +14,12 @@ import asyncio
 import contextlib
 import importlib
 import logging
+import os
 import signal
 import sys
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +81,11 @@ class ConsoleApp:
         self.embedded: Any = None  # console.embedded.EmbeddedHub, imported lazily
         self.hub_ready = asyncio.Event()
         self._crash_dialog: CrashDialog | None = None
+        self._expiry_handle: asyncio.TimerHandle | None = None
         self.call_vm: Any = None
         self.history_vm: Any = None
         self.media_engine: Any = None
+        self.local_media: Any = None  # console.models.video_local_media.LocalMediaMonitor
         self.journal: Any = None
         self._build()
 
@@ -173,6 +177,7 @@ class ConsoleApp:
             from console.adapters.media import AiortcMediaEngine
             from console.models.call_vm import CallViewModel
             from console.models.video_feed import RemoteVideoFeed, SelfViewFeed
+            from console.models.video_local_media import LocalMediaMonitor
             from console.services.call import CallService
             from console.services.lease import SystemClock
             from console.widgets.live_call_panel import SHORTCUTS, LiveCallPanel
@@ -194,7 +199,12 @@ class ConsoleApp:
         self.call_vm = CallViewModel(call_service)
         self.window.add_shortcut_help(SHORTCUTS)
         video_pane = VideoPane(self.remote_feed, self.self_feed)
-        return LiveCallPanel(self.call_vm, video_pane)
+        # The sergeant's own devices: mic meter and the NO CAMERA notice follow the engine.
+        self.local_media = LocalMediaMonitor(self.media_engine)
+        video_pane.attach_local_media(self.local_media)
+        self.local_media.start()
+        # The remote feed is cleared between calls: the last officer never greets the next.
+        return LiveCallPanel(self.call_vm, video_pane, self.remote_feed)
 
     def _build_history(self) -> QWidget:
         try:
@@ -211,13 +221,16 @@ class ConsoleApp:
     def _wire_panels(self) -> None:
         if self.call_vm is not None:
             self.bus.connect_source(self.call_vm)
-            self.call_vm.state_changed.connect(
-                lambda state: self.queue_vm.set_busy(state.phase.value != "idle")
-            )
+            self.call_vm.state_changed.connect(self._call_state_changed)
         if self.history_vm is not None:
             self.bus.connect_source(self.history_vm)
         if self.session_service.signed_in:
             self._start_panels()
+
+    def _call_state_changed(self, state: Any) -> None:
+        in_call = state.phase.value != "idle"
+        self.queue_vm.set_busy(in_call)
+        self.window.set_in_call(in_call)  # the call takes the width; the queue goes compact
 
     def _wire(self) -> None:
         window, bus = self.window, self.bus
@@ -241,10 +254,12 @@ class ConsoleApp:
         self.session_vm.signed_in.connect(self._on_signed_in)
 
         window.quit_requested.connect(self.request_quit)
+        window.tabs.currentChanged.connect(self._tab_changed)
         window.sign_out_requested.connect(lambda: self.spawn(self.sign_out()))
         window.lock_requested.connect(self.lock_vm.lock_now)
         self.lock_vm.locked.connect(self._show_lock)
         self.lock_vm.unlocked.connect(self.lock_dialog.accept)
+        self.lock_vm.unlocked.connect(self._schedule_expiry)  # unlocking renews the token
         self.lock_vm.unlock_failed.connect(self.lock_dialog.show_error)
         self.lock_dialog.unlock_requested.connect(lambda p: self.spawn(self.lock_vm.unlock(p)))
         self.lock_dialog.sign_out_requested.connect(lambda: self.spawn(self.sign_out()))
@@ -308,6 +323,7 @@ class ConsoleApp:
     def _embedded_failed(self, message: str) -> None:
         self.sign_in_dialog.notice.setText(message)
         self.sign_in_dialog.notice.show()
+        self.sign_in_dialog.adjustSize()
         self.bus.error(message, "Quit and try again, or use a real hub with --hub URL.")
 
     def open_sign_in(self, notice: str = "") -> None:
@@ -337,8 +353,25 @@ class ConsoleApp:
             self.lock_vm.enable()
         if self.panels_ready.is_set():
             self._start_panels()
+        self._schedule_expiry()
         self.bus.info(f"Signed in as {self.session_vm.operator_label}.")
         log.info("console usable %.2f s after start", time.perf_counter() - self.started_at)
+
+    def _schedule_expiry(self) -> None:
+        """The hub does not close a live stream when the token expires: ask again on time."""
+        self._cancel_expiry()
+        expires_at = self.session_service.expires_at
+        if expires_at is None:
+            return
+        delay = (expires_at - datetime.now(UTC)).total_seconds()
+        self._expiry_handle = asyncio.get_running_loop().call_later(
+            max(0.0, delay), lambda: self.spawn(self._session_lost())
+        )
+
+    def _cancel_expiry(self) -> None:
+        handle, self._expiry_handle = self._expiry_handle, None
+        if handle is not None:
+            handle.cancel()
 
     def _start_panels(self) -> None:
         """After sign-in, once the panels exist: load history, resend pending decisions."""
@@ -365,6 +398,16 @@ class ConsoleApp:
     def _forward_event(self, event: Any) -> None:
         if self.call_vm is not None:
             self.call_vm.handle_hub_event(event)
+        if self.history_vm is not None:
+            self.history_vm.handle_hub_event(event)  # a finished call refreshes History
+
+    def _tab_changed(self, index: int) -> None:
+        """Opening History shows the latest calls, unless the sergeant is mid-review there."""
+        vm = self.history_vm
+        if vm is None or self.window.tabs.widget(index) is not self.window.history_scroll:
+            return
+        if self.session_service.signed_in and vm.detail.selected_id is None and not vm.is_exporting:
+            vm.refresh()
 
     def _call_in_progress(self) -> bool:
         return self.call_vm is not None and self.call_vm.state.phase.holds_claim
@@ -376,6 +419,7 @@ class ConsoleApp:
                 "Decide, release it to the queue or mark it failed.",
             )
             return
+        self._cancel_expiry()
         self.lock_vm.disable()
         self.lock_dialog.accept()
         await self.connection.stop()
@@ -387,6 +431,8 @@ class ConsoleApp:
 
     async def _session_lost(self) -> None:
         """The hub refused our token (expired or revoked): sign in again."""
+        self._cancel_expiry()
+        await self.connection.stop()
         await self.session_service.session_expired()
         self.lock_vm.disable()
         self.lock_dialog.accept()
@@ -424,8 +470,11 @@ class ConsoleApp:
         self._shut_down = True
         log.info("shutting down")
         self.window.save_layout()
+        self._cancel_expiry()
         self.lock_vm.disable()
         await self._step("calls", self.call_vm.close() if self.call_vm else None)
+        if self.local_media is not None:
+            self.local_media.stop()  # stop polling the engine before it goes away
         await self._step("media", self.media_engine.shutdown() if self.media_engine else None)
         await self._step("event stream", self.connection.stop())
         if self.history_vm is not None:
@@ -446,6 +495,9 @@ class ConsoleApp:
             if dialog is not None:
                 dialog.done(0)
         self.window.hide()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.lock_vm)
         log.info("shut down cleanly")
 
     async def _step(self, name: str, awaitable: Awaitable[Any] | None) -> None:
@@ -527,12 +579,28 @@ async def _amain(settings: ConsoleSettings, log_file: Path, crash: CrashFunnel) 
     return await console.run()
 
 
+def display_problem(environ: Mapping[str, str], platform: str) -> str | None:
+    """Qt aborts the process without a display; say what to do instead (Linux only)."""
+    if not platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
+        return None
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "no display found (DISPLAY / WAYLAND_DISPLAY unset). Run it in a desktop session, "
+        "or headless with QT_QPA_PLATFORM=offscreen."
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `safe-connection-console` and `python main.py`."""
     try:
         settings = load_settings(argv)
     except SettingsError as exc:
         print(f"safe-connection-console: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
+    problem = display_problem(os.environ, sys.platform)
+    if problem:
+        print(f"safe-connection-console: {problem}", file=sys.stderr)  # noqa: T201
         return 2
     log_file = setup_logging(settings.log_dir, settings.log_level)
     log.info("starting console (hub: %s)", settings.hub_url or "embedded demo hub")

@@ -26,7 +26,12 @@ _QT_LEVELS = {
     QtMsgType.QtFatalMsg: logging.CRITICAL,
 }
 # Harmless start-up chatter from QtMultimedia probing optional libraries and sound servers.
-_QT_NOISE = ("Couldn't load", "Couldn't resolve", "pa_context_connect")
+_QT_NOISE = (
+    "Couldn't load",
+    "Couldn't resolve",
+    "pa_context_connect",
+    "This plugin does not support propagateSizeHints",  # offscreen platform only
+)
 
 
 class RedactTokens(logging.Filter):
@@ -59,7 +64,7 @@ def setup_logging(log_dir: Path, level: str = "INFO", *, to_stderr: bool = True)
         handler.addFilter(redact)
         root.addHandler(handler)
     # Third-party chatter at INFO is noise in a control-room log.
-    for noisy in ("httpx", "httpcore", "aioice", "aiortc", "uvicorn.access"):
+    for noisy in ("httpx", "httpcore", "aioice", "aiortc", "uvicorn.access", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     install_qt_message_handler()
     return log_file

@@ -4,6 +4,7 @@ create-operator, unlock-operator."""
 from __future__ import annotations
 
 import argparse
+import gc
 import getpass
 import logging
 import os
@@ -55,10 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--heartbeat-seconds", type=float, default=defaults.heartbeat_seconds)
     serve.add_argument(
         "--ice-server",
-        action="append",
+        action="extend",
+        nargs="+",
         default=[],
         metavar="URL",
-        help="STUN/TURN URL handed to clients (repeatable; none on loopback)",
+        help="STUN/TURN URL(s) handed to clients, e.g. stun:stun.example:3478 or "
+        "turn:USER:PASSWORD@turn.example:3478 (repeatable; none on loopback)",
     )
 
     verify = sub.add_parser("verify-audit", allow_abbrev=False, help="check the audit hash chain")
@@ -103,6 +106,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_ice_server(text: str) -> IceServer:
+    """`stun:host:port`, or `turn:USER:PASSWORD@host:port` with the credentials split out."""
+    scheme, _, rest = text.partition(":")
+    if scheme in ("turn", "turns") and "@" in rest:
+        credentials, _, address = rest.rpartition("@")
+        username, _, password = credentials.partition(":")
+        return IceServer(urls=[f"{scheme}:{address}"], username=username, credential=password)
+    return IceServer(urls=[text])
+
+
 def _open_db(url: str | None) -> Database:
     """Open an EXISTING database (admin commands never create one by accident)."""
     url = url or default_db_url()
@@ -127,7 +140,7 @@ def _serve(args: argparse.Namespace) -> int:
         lease_seconds=args.lease_seconds,
         expire_after_seconds=args.expire_after_seconds,
         heartbeat_seconds=args.heartbeat_seconds,
-        ice_servers=[IceServer(urls=[url]) for url in args.ice_server],
+        ice_servers=[parse_ice_server(url) for url in args.ice_server],
     )
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -137,6 +150,10 @@ def _serve(args: argparse.Namespace) -> int:
     except HubStartError as exc:
         print(f"safe-connection-hub: {exc}", file=sys.stderr)
         return 1
+    # Everything allocated so far (imports, ORM mappers, demo data) lives for the whole run:
+    # moving it out of the collector's reach keeps full collections, and their pauses in the
+    # event fan-out, short. Only here: an embedding process (the console) decides for itself.
+    gc.freeze()
     print(f"Safe Connection hub on {server.url} (database {settings.db_url})", flush=True)
     try:
         stop.wait()

@@ -25,6 +25,7 @@ class HubContext:
 
     @property
     def service(self) -> HubService:
+        """The open hub's service (RuntimeError before `open()`)."""
         if self._service is None:
             raise RuntimeError("the hub is not open")
         return self._service
@@ -57,6 +58,7 @@ class HubContext:
         self.bus.close_threadsafe()
 
     def close(self) -> None:
+        """Dispose of the database connections."""
         if self._db is not None:
             self._db.dispose()
             self._db = None

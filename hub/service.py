@@ -343,6 +343,7 @@ class HubService:
         raise UnauthorizedError("Unknown kind of token")
 
     def me(self, caller: Caller) -> OperatorView:
+        """The signed-in operator."""
         caller.require_operator()
         with self.db.read() as session:
             operator = session.get(Operator, caller.id)
@@ -350,6 +351,7 @@ class HubService:
             return operator_view(operator)
 
     def config(self) -> HubConfig:
+        """What clients need to behave consistently (ICE servers, times)."""
         s = self.settings
         return HubConfig(
             ice_servers=s.ice_servers,
@@ -412,6 +414,7 @@ class HubService:
         return request
 
     def device_request(self, caller: Caller, request_id: int) -> DeviceRequestView:
+        """The device's view of its own request."""
         with self.db.read() as session:
             request = self._device_request(session, caller, request_id)
             return device_request_view(session, request, self.settings.ice_servers)
@@ -455,6 +458,7 @@ class HubService:
             return device_request_view(session, request, self.settings.ice_servers)
 
     def device_officer(self, caller: Caller) -> OfficerView:
+        """The device's own officer record."""
         caller.require_device()
         with self.db.read() as session:
             officer = session.get(Officer, caller.officer_id)
@@ -508,6 +512,7 @@ class HubService:
         return request, target
 
     def active_requests(self, caller: Caller) -> list[RequestView]:
+        """Every non-terminal request, oldest first."""
         caller.require_operator()
         with self.db.read() as session:
             rows = session.scalars(
@@ -518,6 +523,7 @@ class HubService:
             return [request_view(session, r) for r in rows]
 
     def request_detail(self, caller: Caller, request_id: int) -> RequestDetail:
+        """A request with its audit timeline and snapshots (sergeants: active or own)."""
         caller.require_operator()
         with self.db.read() as session:
             request = session.get(VerificationRequest, request_id)
@@ -595,7 +601,7 @@ class HubService:
                 session.refresh(request)
                 self._raise_not_claimable(session, request)
             session.refresh(request)
-            self.emit(
+            view, _ = self.emit(
                 unit,
                 request,
                 "request.claimed",
@@ -604,7 +610,7 @@ class HubService:
                 {"wait_seconds": round(wait, 3)},
             )
             return ClaimResult(
-                request=request_view(session, request),
+                request=view,
                 sdp_offer=request.sdp_offer,
                 ice_servers=self.settings.ice_servers,
             )
@@ -619,28 +625,32 @@ class HubService:
         raise IllegalTransitionError(f"Cannot claim a request that is {request.state}")
 
     def renew_lease(self, caller: Caller, request_id: int) -> RequestView:
+        """The holder keeps the claim for another lease period (no event)."""
         with self.write() as unit:
             request, _ = self._held(unit, caller, request_id, Action.RENEW_LEASE)
             request.lease_expires_at = utcnow() + timedelta(seconds=self.settings.lease_seconds)
             return request_view(unit.session, request)
 
     def answer(self, caller: Caller, request_id: int, sdp_answer: str) -> RequestView:
+        """Store the holder's SDP answer and relay it to the device (`request.answered`)."""
         with self.write() as unit:
             request, _ = self._held(unit, caller, request_id, Action.ANSWER)
             request.sdp_answer = sdp_answer
             request.answered_at = utcnow()
-            self.emit(unit, request, "request.answered", caller.actor, "answer")
-            return request_view(unit.session, request)
+            view, _ = self.emit(unit, request, "request.answered", caller.actor, "answer")
+            return view
 
     def connected(self, caller: Caller, request_id: int) -> RequestView:
+        """claimed → connected: media is flowing."""
         with self.write() as unit:
             request, target = self._held(unit, caller, request_id, Action.CONNECT)
             request.state = target.value
             request.connected_at = utcnow()
-            self.emit(unit, request, "request.connected", caller.actor, "connected")
-            return request_view(unit.session, request)
+            view, _ = self.emit(unit, request, "request.connected", caller.actor, "connected")
+            return view
 
     def release(self, caller: Caller, request_id: int) -> RequestView:
+        """The holder gives the request back to the queue (failed if the device left)."""
         with self.write() as unit:
             request, target = self._held(unit, caller, request_id, Action.RELEASE)
             self._requeue_or_fail(
@@ -681,18 +691,22 @@ class HubService:
             self.emit(unit, request, "request.failed", actor, action)
 
     def fail(self, caller: Caller, request_id: int, detail: str) -> RequestView:
+        """claimed/connected → failed, with the holder's reason."""
         with self.write() as unit:
             request, target = self._held(unit, caller, request_id, Action.FAIL)
             self._finish(request, target, utcnow(), detail or "call failed")
-            self.emit(unit, request, "request.failed", caller.actor, "fail", {"detail": detail})
-            return request_view(unit.session, request)
+            view, _ = self.emit(
+                unit, request, "request.failed", caller.actor, "fail", {"detail": detail}
+            )
+            return view
 
     def end(self, caller: Caller, request_id: int) -> RequestView:
+        """decided → ended: the sergeant hangs up after deciding."""
         with self.write() as unit:
             request, target = self._held(unit, caller, request_id, Action.END)
             self._finish(request, target, utcnow(), "operator ended the call")
-            self.emit(unit, request, "request.ended", caller.actor, "end")
-            return request_view(unit.session, request)
+            view, _ = self.emit(unit, request, "request.ended", caller.actor, "end")
+            return view
 
     def decide(
         self, caller: Caller, request_id: int, body: DecisionBody, idempotency_key: str | None
@@ -777,6 +791,7 @@ class HubService:
     # ------------------------------------------------------------------ snapshots, officers
 
     def add_snapshot(self, caller: Caller, request_id: int, data: bytes) -> SnapshotView:
+        """Store a still from the live video (JPEG/PNG checked by magic bytes)."""
         mime = image_mime(data)
         with self.write() as unit:
             request, _ = self._held(unit, caller, request_id, Action.SNAPSHOT)
@@ -800,6 +815,7 @@ class HubService:
             return snapshot_view(unit.session, snap)
 
     def snapshot_image(self, caller: Caller, snapshot_id: int) -> tuple[bytes, str]:
+        """A snapshot's bytes and media type (operators)."""
         caller.require_operator()
         with self.db.read() as session:
             snap = session.get(Snapshot, snapshot_id)
@@ -808,6 +824,7 @@ class HubService:
             return snap.data, snap.mime
 
     def officer(self, caller: Caller, officer_id: int) -> OfficerView:
+        """An officer record (operators)."""
         caller.require_operator()
         with self.db.read() as session:
             officer = session.get(Officer, officer_id)
@@ -901,12 +918,15 @@ class HubService:
                 changed += 1
         return changed
 
-    def events_from_db(self, cursor: int, limit: int = 1000) -> list[BusEvent]:
+    def events_from_db(
+        self, cursor: int, limit: int = 1000, request_id: int | None = None
+    ) -> list[BusEvent]:
         """Committed events with id > cursor, oldest first (for cursors the ring has dropped)."""
+        query = select(Event).where(Event.id > cursor)
+        if request_id is not None:
+            query = query.where(Event.request_id == request_id)
         with self.db.read() as session:
-            rows = session.scalars(
-                select(Event).where(Event.id > cursor).order_by(Event.id).limit(limit)
-            ).all()
+            rows = session.scalars(query.order_by(Event.id).limit(limit)).all()
             return [bus_event_from_row(row) for row in rows]
 
     def first_event_cursor(self, request_id: int) -> int:
@@ -918,6 +938,7 @@ class HubService:
         return int(first) - 1 if first is not None else self.bus.last_id
 
     def last_event_id(self) -> int:
+        """The newest stored event id (0 when there is none)."""
         with self.db.read() as session:
             return int(session.scalar(select(Event.id).order_by(Event.id.desc()).limit(1)) or 0)
 

@@ -26,16 +26,24 @@ async def event_chunks(
     cursor: int,
     heartbeat_seconds: float,
     select: Callable[[BusEvent], bytes | None],
+    request_id: int | None = None,
 ) -> AsyncIterator[bytes]:
-    """Yield SSE chunks for every event after `cursor` (filtered by `select`) until shutdown."""
+    """Yield SSE chunks for every event after `cursor` (filtered by `select`) until shutdown.
+
+    `request_id` narrows the database catch-up to one request (device streams). A heartbeat goes
+    out whenever nothing was written for `heartbeat_seconds`, also while other requests' events
+    keep waking a filtered stream.
+    """
+    loop = asyncio.get_running_loop()
     # An opening comment makes proxies and clients see the stream as open at once.
     yield b": connected\n\n"
+    last_write = loop.time()
     while not bus.closed:
         batch = bus.after(cursor, MAX_EVENTS_PER_CHUNK)
         if batch is None:
             # The ring no longer covers this cursor: catch up from the database.
             batch = await asyncio.wait_for(
-                run_in_threadpool(service.events_from_db, cursor, MAX_EVENTS_PER_CHUNK),
+                run_in_threadpool(service.events_from_db, cursor, MAX_EVENTS_PER_CHUNK, request_id),
                 DB_READ_TIMEOUT_SECONDS,
             )
             if not batch:  # nothing stored between the cursor and the ring's floor
@@ -46,9 +54,14 @@ async def event_chunks(
             chunk = b"".join(part for part in map(select, batch) if part)
             if chunk:
                 yield chunk
-            continue
-        if not await bus.wait(heartbeat_seconds):
+                last_write = loop.time()
+                continue
+        idle = loop.time() - last_write
+        if idle >= heartbeat_seconds:
             yield HEARTBEAT
+            last_write = loop.time()
+            continue
+        await bus.wait(heartbeat_seconds - idle)
 
 
 def console_select(event: BusEvent) -> bytes:

@@ -34,6 +34,7 @@ def call_sign(operator: Operator) -> str:
 
 
 def operator_view(operator: Operator) -> OperatorView:
+    """An operator account as the API shows it (no secrets)."""
     return OperatorView(
         id=operator.id,
         username=operator.username,
@@ -48,6 +49,7 @@ def _start_of_today() -> datetime:
 
 
 def officer_view(session: Session, officer: Officer) -> OfficerView:
+    """An officer record, with how many verification requests he made today (UTC)."""
     today = session.scalar(
         select(func.count(VerificationRequest.id)).where(
             VerificationRequest.officer_id == officer.id,
@@ -74,6 +76,7 @@ def officer_view(session: Session, officer: Officer) -> OfficerView:
 
 
 def decision_view(session: Session, decision: Decision) -> DecisionView:
+    """A decision with the deciding operator's call sign."""
     operator = session.get(Operator, decision.operator_id)
     return DecisionView(
         outcome=Outcome(decision.outcome),
@@ -98,6 +101,7 @@ def find_decision(session: Session, request: VerificationRequest) -> Decision | 
 
 
 def request_view(session: Session, request: VerificationRequest) -> RequestView:
+    """A request as consoles see it: officer record, holder, decision."""
     officer = session.get(Officer, request.officer_id)
     assert officer is not None  # foreign key
     holder = session.get(Operator, request.holder_id) if request.holder_id else None
@@ -143,6 +147,7 @@ def queue_position(session: Session, request: VerificationRequest) -> int | None
 def device_request_view(
     session: Session, request: VerificationRequest, ice_servers: list[IceServer]
 ) -> DeviceRequestView:
+    """What the officer's device may see of its own request: no other officers' data."""
     decision = find_decision(session, request)
     answered_by: str | None = None
     if request.last_holder_id and request.state != RequestState.QUEUED:
@@ -169,6 +174,7 @@ def device_request_view(
 
 
 def snapshot_view(session: Session, snapshot: Snapshot) -> SnapshotView:
+    """Snapshot metadata with the URL of the image."""
     operator = session.get(Operator, snapshot.operator_id)
     return SnapshotView(
         id=snapshot.id,

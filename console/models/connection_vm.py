@@ -9,11 +9,15 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from console.domain.connection import LinkState, LinkStatus
 
+NOT_SIGNED_IN = "not signed in"
+
 
 def status_text(status: LinkStatus, seconds_left: float | None) -> str:
     """The indicator's words for a status (and the seconds left before the next retry)."""
     if status.state == LinkState.CONNECTED:
         return "Connected"
+    if status.detail == NOT_SIGNED_IN:
+        return "Not signed in"
     if status.state == LinkState.CONNECTING:
         return "Connecting…"
     countdown = f" in {math.ceil(seconds_left)} s" if seconds_left and seconds_left > 0 else "…"
@@ -31,7 +35,7 @@ class ConnectionViewModel(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.status = LinkStatus(LinkState.OFFLINE, detail="not signed in")
+        self.status = LinkStatus(LinkState.OFFLINE, detail=NOT_SIGNED_IN)
         self._retry_at: float | None = None
         self._ticker = QTimer(self)
         self._ticker.setInterval(1000)
@@ -54,4 +58,6 @@ class ConnectionViewModel(QObject):
         self._emit()
 
     def _emit(self) -> None:
-        self.status_changed.emit(self.status.state.value, self.text)
+        # Before sign-in there is no link to worry about: "idle" is styled calm, not alarm-red.
+        state = "idle" if self.status.detail == NOT_SIGNED_IN else self.status.state.value
+        self.status_changed.emit(state, self.text)

@@ -13,7 +13,7 @@ import logging
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, QObject, Signal
+from PySide6.QtCore import QModelIndex, QObject, QTimer, Signal
 
 from console.domain.errors import PermissionDeniedError, UserFacingError
 from console.domain.history import (
@@ -27,9 +27,21 @@ from console.domain.history import (
 from console.models.history_detail_vm import HistoryDetailViewModel, OwnedTasks
 from console.models.history_model import HistoryTableModel, PageLoader
 from console.services.history import HistoryService
-from protocol import HistoryPage, OperatorView
+from protocol import ConsoleEvent, HistoryPage, OperatorView
 
 log = logging.getLogger(__name__)
+
+#: Today's figures are asked for after the first page lands, but never later than this.
+HEADLINE_WAITS_FOR_PAGE_SECONDS = 5.0
+
+#: After calls finish elsewhere, the list and today's figures refresh at most this often: the
+#: figures query is the hub's heaviest, and a busy control room finishes a call every minute.
+AUTO_REFRESH_SECONDS = 30.0
+
+#: Hub events after which a call's history row exists or changed.
+_FINISHING_EVENTS = frozenset(
+    {"request.decided", "request.ended", "request.cancelled", "request.expired", "request.failed"}
+)
 
 #: The hub refuses longer reference searches (422); references are 10 characters.
 MAX_REFERENCE_CHARS = 20
@@ -59,9 +71,19 @@ class HistoryViewModel(QObject):
     #: (succeeded, text for the user).
     export_finished = Signal(bool, str)
 
-    def __init__(self, service: HistoryService, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        service: HistoryService,
+        parent: QObject | None = None,
+        *,
+        auto_refresh_seconds: float = AUTO_REFRESH_SECONDS,
+    ) -> None:
         super().__init__(parent)
         self._service = service
+        self._auto_refresh = QTimer(self)
+        self._auto_refresh.setSingleShot(True)
+        self._auto_refresh.setInterval(round(auto_refresh_seconds * 1000))
+        self._auto_refresh.timeout.connect(self._refresh_quietly)
         self._tasks = OwnedTasks()
         self._export_task: asyncio.Task[None] | None = None
         self._query = HistoryQuery()
@@ -69,6 +91,7 @@ class HistoryViewModel(QObject):
         self._operator: OperatorView | None = None
         self._permissions = Permissions(sees_all_calls=False, may_export=False)
         self._headline: HeadlineFigures | None = None
+        self._headline_in_flight = False
         self._operators: dict[int, str] = {}
         self._officers: dict[int, str] = {}
         self.model = HistoryTableModel(self)
@@ -78,6 +101,30 @@ class HistoryViewModel(QObject):
         self.model.fetch_failed.connect(self._on_fetch_failed)
         self.model.rowsInserted.connect(self._note_new_rows)
         self.detail.message_posted.connect(self.message_posted)
+
+    # ------------------------------------------------------------------ live updates
+
+    def handle_hub_event(self, event: ConsoleEvent) -> None:
+        """The shell forwards every hub event; a finished call schedules a quiet refresh."""
+        finished = event.type in _FINISHING_EVENTS
+        if finished and self._operator is not None and not self._auto_refresh.isActive():
+            self._auto_refresh.start()  # a burst of events makes one refresh
+
+    def _refresh_quietly(self) -> None:
+        """Refresh today's figures; refresh the list only if that cannot disturb a review (the
+        user is at the top of a newest-first list, nothing selected, no export running)."""
+        if self._operator is None:
+            return
+        undisturbed = (
+            self._query.sort is SortOrder.NEWEST
+            and self.detail.selected_id is None
+            and not self.is_exporting
+            and not self.model.is_loading
+            and self.model.rowCount() <= self._service.first_page_size
+        )
+        if undisturbed:
+            self._apply(self._query, force=True)
+        self._tasks.spawn(self._refresh_headline())
 
     # ------------------------------------------------------------------ state
 
@@ -104,10 +151,14 @@ class HistoryViewModel(QObject):
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
-        """Called once signed in: learn the role, load today's figures and the first page."""
+        """Called once signed in: load the first page, learn the role, then today's figures."""
         self._tasks.spawn(self._start())
 
     async def _start(self) -> None:
+        # The first page goes out at once (the hub enforces who sees what), in parallel with
+        # "who am I"; today's figures wait for the page, so their heavier query never delays
+        # the rows.
+        self._apply(self._query, force=True)
         try:
             self._operator, self._permissions = await self._service.permissions()
         except UserFacingError as exc:
@@ -116,14 +167,35 @@ class HistoryViewModel(QObject):
         self.permissions_changed.emit(
             self._permissions.sees_all_calls, self._permissions.may_export
         )
-        self._apply(self._query, force=True)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + HEADLINE_WAITS_FOR_PAGE_SECONDS
+        while self.model.is_loading and loop.time() < deadline:
+            await self._page_settled()
         await self._refresh_headline()
+
+    async def _page_settled(self) -> None:
+        """Wait until the page in flight lands or fails (or a short time passes)."""
+        settled = asyncio.get_running_loop().create_future()
+
+        def done(loading: bool) -> None:
+            if not loading and not settled.done():
+                settled.set_result(None)
+
+        self.model.loading_changed.connect(done)
+        try:
+            await asyncio.wait_for(settled, HEADLINE_WAITS_FOR_PAGE_SECONDS)
+        except TimeoutError:
+            pass
+        finally:
+            self.model.loading_changed.disconnect(done)
 
     def close(self) -> None:
         """Sign-out or shutdown: cancel every task this tab started and forget what it showed,
         so the next operator to sign in never sees the previous one's calls."""
         self._tasks.cancel_all()
+        self._auto_refresh.stop()
         self._export_task = None
+        self._headline_in_flight = False
         self.detail.show_request(None)
         self.detail.close()
         self.model.reset(None)
@@ -228,11 +300,16 @@ class HistoryViewModel(QObject):
     # ------------------------------------------------------------------ headline
 
     async def _refresh_headline(self) -> None:
+        if self._headline_in_flight:
+            return  # F5 held down must not queue up one stats query per key repeat
+        self._headline_in_flight = True
         try:
             self._headline = await self._service.headline_today()
         except UserFacingError as exc:
             self.message_posted.emit("warning", f"Today's figures are unavailable: {exc.message}")
             return
+        finally:
+            self._headline_in_flight = False
         self.headline_changed.emit(self._headline)
 
     # ------------------------------------------------------------------ detail

@@ -47,7 +47,7 @@ class Column(IntEnum):
 
 
 HEADERS = {
-    Column.WAIT: "Waiting",
+    Column.WAIT: "Wait",
     Column.OFFICER: "Officer",
     Column.WARRANT: "Warrant",
     Column.STATUS: "Status",
@@ -154,7 +154,7 @@ class QueueTableModel(QAbstractTableModel):
             case Column.WARRANT:
                 return entry.warrant_label
             case Column.STATUS:
-                return f"Taken by {entry.taken_by}" if entry.taken_by else "Waiting"
+                return f"Taken by {entry.taken_by}" if entry.taken_by else ""
 
     def _foreground(self, entry: QueueEntry, column: Column) -> QBrush | None:
         if entry.taken_by:

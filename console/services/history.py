@@ -34,9 +34,11 @@ from protocol import (
 
 log = logging.getLogger(__name__)
 
-#: Rows asked for per page. Small enough that the first page of a million-row history lands fast,
-#: big enough that a fast scroll needs few round trips.
+#: Rows asked for per page when scrolling: big enough that a fast scroll needs few round trips.
 DEFAULT_PAGE_SIZE = 200
+#: Rows of a search's first page: a full 1080p screen of rows and a little more, so the first
+#: answer over a million-row history is as small (and as fast) as it can be.
+FIRST_PAGE_SIZE = 60
 
 ProgressCallback = Callable[[int, int | None], None]
 
@@ -117,11 +119,19 @@ class HistoryService:
     """Use cases of the History tab. Stateless apart from the injected port and clock."""
 
     def __init__(
-        self, port: HistoryPort, *, clock: Clock = _utc_now, page_size: int = DEFAULT_PAGE_SIZE
+        self,
+        port: HistoryPort,
+        *,
+        clock: Clock = _utc_now,
+        page_size: int = DEFAULT_PAGE_SIZE,
+        first_page_size: int | None = None,
     ) -> None:
         self._port = port
         self._clock = clock
         self.page_size = page_size
+        self.first_page_size = (
+            min(FIRST_PAGE_SIZE, page_size) if first_page_size is None else first_page_size
+        )
 
     def now(self) -> datetime:
         return self._clock()
@@ -133,7 +143,8 @@ class HistoryService:
 
     async def page(self, query: HistoryQuery, cursor: str | None = None) -> HistoryPage:
         """One page of `query`; pass the previous page's `next_cursor` for the next one."""
-        return await self._port.page(query_params(query, self.now()), cursor, self.page_size)
+        size = self.page_size if cursor is not None else self.first_page_size
+        return await self._port.page(query_params(query, self.now()), cursor, size)
 
     async def headline_today(self) -> HeadlineFigures:
         """Calls, share answered within 10 s, median answer time, outcomes since local midnight."""

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 
-from console.domain.errors import AuthenticationError
+from console.domain.errors import AuthenticationError, UserFacingError
 from protocol import HubConfig, LoginResult, OperatorView
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,14 @@ class SessionService:
         if not username or not password:
             raise AuthenticationError("Enter your username and password.", code="missing")
         result = await self._port.login(username, password)
+        try:
+            self.hub_config = await self._port.config()
+        except UserFacingError:
+            # Half signed in is not signed in: drop the new token, report the failure.
+            await self._port.logout()
+            raise
         self.operator = result.operator
         self.expires_at = result.expires_at
-        self.hub_config = await self._port.config()
         log.info("signed in as %s (%s)", result.operator.username, result.operator.role)
         return result.operator
 

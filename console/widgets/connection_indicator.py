@@ -6,13 +6,13 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 
 class ConnectionIndicator(QLabel):
-    """Styled by its `state` property (connected / connecting / reconnecting / offline)."""
+    """Styled by its `state` property (idle / connected / connecting / reconnecting / offline)."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("connectionIndicator")
         self.setAccessibleName("Hub connection")
-        self.set_status("offline", "Offline")
+        self.set_status("idle", "Not signed in")
 
     def set_status(self, state: str, text: str) -> None:
         self.setProperty("state", state)

@@ -12,6 +12,7 @@ from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -26,6 +27,16 @@ from console.models.decision_vm import DecisionViewModel
 from protocol import CHECKLIST_LABELS, MAX_NOTES_CHARS, REASON_LABELS, ChecklistItem, ReasonCode
 
 CONFIRM_KEYS = ("Ctrl+Return", "Ctrl+Enter")
+# The dark theme leaves the tick boxes dark grey on near-black; a sergeant must see at a glance
+# which items are ticked: a light outline when empty, solid green when ticked.
+_CHECKLIST_STYLE = (
+    "QCheckBox::indicator { border: 2px solid #8a96a3; border-radius: 3px;"
+    " background: #0f1317; }"
+    "QCheckBox::indicator:checked { border-color: #2fbf71; background: #2fbf71; }"
+    "QCheckBox::indicator:disabled { border-color: #4a525c; }"
+    "QCheckBox:focus { color: #ffffff; }"
+    "QCheckBox::indicator:focus { border-color: #4d9cff; }"
+)
 REFUSE_KEY = "Ctrl+R"
 
 
@@ -40,7 +51,9 @@ class DecisionPanel(QWidget):
         self._rendering = False
 
         checklist_box = QGroupBox("Checklist")
+        checklist_box.setStyleSheet(_CHECKLIST_STYLE)
         checklist_layout = QVBoxLayout(checklist_box)
+        checklist_layout.setSpacing(2)  # five rows must fit beside the video on a 768 px screen
         self.checks: dict[ChecklistItem, QCheckBox] = {}
         for number, item in enumerate(ChecklistItem, start=1):
             box = QCheckBox(f"&{number}  {CHECKLIST_LABELS[item]}")
@@ -60,7 +73,7 @@ class DecisionPanel(QWidget):
         for code in self._vm.refusal_reasons():
             self.reason.addItem(REASON_LABELS[code], code.value)
         self.reason.currentIndexChanged.connect(self._on_reason_changed)
-        reason_label = QLabel("Refusal &reason")
+        reason_label = QLabel("&Reason")
         reason_label.setBuddy(self.reason)
 
         self.notes = QPlainTextEdit()
@@ -108,10 +121,10 @@ class DecisionPanel(QWidget):
 
         self.confirm_button.setToolTip("Confirm identity (Ctrl+Enter)")
         self.refuse_button.setToolTip("Refuse (Ctrl+R); choose a reason first")
-        keys_hint = QLabel("Ctrl+Enter confirm · Ctrl+R refuse · Alt+1…5 checklist")
+        keys_hint = QLabel("Ctrl+Enter confirm · Ctrl+R refuse · Alt+1…5 tick")
         keys_hint.setObjectName("shortcutHint")
         keys_hint.setWordWrap(True)
-        keys_hint.setStyleSheet("color: #8a8f98;")
+        keys_hint.setStyleSheet("color: #8a8f98; font-size: 11pt;")
 
         self.problems = QLabel()
         self.problems.setObjectName("decisionProblems")
@@ -135,10 +148,13 @@ class DecisionPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(checklist_box)
-        layout.addWidget(reason_label)
-        layout.addWidget(self.reason)
-        layout.addWidget(notes_label)
-        layout.addWidget(self.notes)
+        # Labels beside their fields, not above: the form must fit beside the video at 768 px.
+        fields = QFormLayout()
+        fields.setContentsMargins(0, 0, 0, 0)
+        fields.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        fields.addRow(reason_label, self.reason)
+        fields.addRow(notes_label, self.notes)
+        layout.addLayout(fields)
         layout.addWidget(self.override_box)
         layout.addWidget(self.actions)
 

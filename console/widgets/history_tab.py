@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, QStandardPaths, Qt
+from PySide6.QtCore import QEvent, QItemSelection, QStandardPaths, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.domain.history import SortOrder
-from console.models.history_model import Column
+from console.models.history_model import HEADERS, Column
 from console.widgets.history_detail import HistoryDetail
 from console.widgets.history_filters import HistoryFilters
 from console.widgets.stats_header import StatsHeader
@@ -46,6 +46,17 @@ _COLUMN_WIDTHS = {
     Column.TALK: 80,
 }
 
+#: The widest text each column typically shows (bold for the outcome is covered by the margin).
+_WIDEST_TEXT = {
+    Column.TIME: "29 Nov 2026 09:29:00",
+    Column.REFERENCE: "SC-MMMM-MM",
+    Column.OFFICER: "DC Priya NAIR-SMITH 1234AB",
+    Column.SERGEANT: "PS ANDERSON",
+    Column.OUTCOME: "Confirmed",
+    Column.REASON: "Purpose not credible",
+    Column.WAIT: "10:00",
+    Column.TALK: "10:00",
+}
 
 #: For Help ▸ Shortcuts (`MainWindow.add_shortcut_help(HISTORY_SHORTCUTS)`). They act only
 #: while the History tab has focus.
@@ -107,7 +118,7 @@ class HistoryTab(QWidget):
         self.splitter.addWidget(self.detail)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([1100, 460])
+        self.splitter.setSizes([1160, 440])
         self._columns_fitted = False
 
         self.status_label = QLabel("", self)
@@ -242,16 +253,42 @@ class HistoryTab(QWidget):
 
     def _show_rows_loaded(self, rows: int, more: bool) -> None:
         if rows and not self._columns_fitted:
-            # Fit the columns to the first rows once (in the theme's font); later pages and
-            # filter changes keep the widths so the table does not jump under the user.
+            # Size the columns once, when the theme's font is in place; later pages and filter
+            # changes keep the widths so the table does not jump under the user.
             self._columns_fitted = True
-            self.table.resizeColumnsToContents()
+            self.fit_columns()
         if rows == 0:
             self.status_label.setText("No calls match this search.")
         elif more:
             self.status_label.setText(f"{rows} calls shown; scroll down for more.")
         else:
             self.status_label.setText(f"{rows} call{'s' if rows != 1 else ''}; that is all.")
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A new theme or font: size the columns again, once the children have the new font."""
+        super().changeEvent(event)
+        if self._columns_fitted and event.type() in (
+            QEvent.Type.StyleChange,
+            QEvent.Type.FontChange,
+        ):
+            QTimer.singleShot(0, self.fit_columns)
+
+    def fit_columns(self) -> None:
+        """Width of each column from its widest typical text in the current font.
+
+        Not `resizeColumnsToContents()`: that asks the model for every role of every loaded
+        cell (~4,000 Python calls for one page) and was the largest single cost of opening
+        the tab in bench/bench_history.py.
+        """
+        cells = self.table.fontMetrics()
+        heads = self.table.horizontalHeader().fontMetrics()
+        padding = 18  # the theme's item padding (8 px a side) and a little air
+        header = self.table.horizontalHeader()
+        for column, sample in _WIDEST_TEXT.items():
+            width = max(
+                cells.horizontalAdvance(sample), heads.horizontalAdvance(HEADERS[column]) + 12
+            )
+            header.resizeSection(column, width + padding)
 
     def _show_failure(self, error: Any) -> None:
         self.status_label.setText(f"Could not load calls: {error.message}")

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
-    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QScrollArea,
+    QSizePolicy,
     QSplitter,
     QStackedWidget,
     QVBoxLayout,
@@ -26,6 +25,7 @@ from PySide6.QtWidgets import (
 from console.domain.call import CallPhase
 from console.models.video_feed import VideoFeed
 from console.widgets.decision_panel import DecisionPanel
+from console.widgets.fitting_scroll import FittingScrollArea
 from console.widgets.officer_card import OfficerCard
 from console.widgets.video_pane import VideoPane
 from protocol import Outcome
@@ -57,22 +57,6 @@ _OUTCOME_STYLE = {
 # widget, which overrides setFont() but not a widget's own stylesheet.
 _PHASE_STYLE = "font-size: 18pt; font-weight: bold;"
 _OUTCOME_FONT = "font-size: 22pt; font-weight: bold; padding: 8px;"
-
-
-class _FittingScrollArea(QScrollArea):
-    """Scrolls vertically only, and is never narrower than its content needs.
-
-    A plain QScrollArea reports a small minimum width whatever its content, so with the
-    horizontal bar off, long values (and the theme's larger fonts) were clipped at the edge.
-    """
-
-    def minimumSizeHint(self) -> QSize:
-        hint = super().minimumSizeHint()
-        content = self.widget()
-        if content is None:
-            return hint
-        width = content.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width()
-        return QSize(max(hint.width(), width + 2 * self.frameWidth()), hint.height())
 
 
 class LiveCallPanel(QWidget):
@@ -139,12 +123,14 @@ class LiveCallPanel(QWidget):
         self.idle_title.setStyleSheet("font-size: 20pt; font-weight: bold;")
         self.idle_title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.idle_hint = QLabel("Answer the oldest request from the queue.")
+        self.idle_hint.setWordWrap(True)
         self.idle_hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.last_call_label = QLabel()
         self.last_call_label.setObjectName("lastCall")
         self.last_call_label.setAccessibleName("Previous call")
         self.last_call_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.last_call_label.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        self.last_call_label.setWordWrap(True)  # a long summary must not widen the idle page
         self.last_call_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         idle_page = QWidget()
         idle_layout = QVBoxLayout(idle_page)
@@ -161,11 +147,7 @@ class LiveCallPanel(QWidget):
         side_layout.addWidget(self.officer_card)
         side_layout.addWidget(self.decision_panel)
         side_layout.addStretch(1)
-        side_scroll = _FittingScrollArea()
-        side_scroll.setWidget(side)
-        side_scroll.setWidgetResizable(True)
-        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side_scroll = FittingScrollArea(side)
         side_column = QWidget()
         side_column_layout = QVBoxLayout(side_column)
         side_column_layout.setContentsMargins(0, 0, 0, 0)
@@ -177,16 +159,11 @@ class LiveCallPanel(QWidget):
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
         splitter.setChildrenCollapsible(False)
-        actions = QHBoxLayout()
-        actions.addStretch(1)
-        actions.addWidget(self.release_button)
-        actions.addWidget(self.fail_button)
         call_page = QWidget()
         call_layout = QVBoxLayout(call_page)
         call_layout.setContentsMargins(0, 0, 0, 0)
         call_layout.addWidget(self.outcome_label)
         call_layout.addWidget(splitter, 1)
-        call_layout.addLayout(actions)
 
         self.pages = QStackedWidget()
         self.idle_page = idle_page
@@ -194,10 +171,14 @@ class LiveCallPanel(QWidget):
         self.pages.addWidget(idle_page)
         self.pages.addWidget(call_page)
 
+        # Release / Mark failed ride on the header line: a row of their own would take height
+        # the record and checklist need on a 768 px screen.
         header = QHBoxLayout()
         header.addWidget(self.phase_label)
         header.addWidget(self.request_label, 1)
         header.addWidget(self.pending_label)
+        header.addWidget(self.release_button)
+        header.addWidget(self.fail_button)
         layout = QVBoxLayout(self)
         layout.addLayout(header)
         layout.addWidget(self.detail_label)
@@ -242,7 +223,7 @@ class LiveCallPanel(QWidget):
         )
         self.detail_label.setText(state.detail)
         self.detail_label.setVisible(bool(state.detail))
-        self.pages.setCurrentWidget(self.idle_page if phase == CallPhase.IDLE else self.call_page)
+        self._show_page(self.idle_page if phase == CallPhase.IDLE else self.call_page)
 
         decision = state.decision
         if decision is not None and phase in (CallPhase.DECIDED, CallPhase.DELIVERING):
@@ -266,6 +247,9 @@ class LiveCallPanel(QWidget):
         holding = phase.can_decide and not self._vm.busy
         self.release_button.setEnabled(holding)
         self.fail_button.setEnabled(holding)
+        in_call = phase != CallPhase.IDLE
+        self.release_button.setVisible(in_call)
+        self.fail_button.setVisible(in_call)
         self.video_pane.hangup_button.setEnabled(phase.holds_claim and not self._vm.busy)
         self.video_pane.snapshot_button.setEnabled(
             state.media_live and phase == CallPhase.CONNECTED
@@ -280,6 +264,18 @@ class LiveCallPanel(QWidget):
             self.video_pane.clear_quality()
             if self._remote_feed is not None:
                 self._remote_feed.clear()
+
+    def _show_page(self, page: QWidget) -> None:
+        """Show `page`; only the shown page counts towards the panel's minimum size.
+
+        A stacked widget is as wide as its widest page: between calls the wide call page would
+        otherwise keep the queue squeezed for nothing. Ignored policies take a page out.
+        """
+        for other in (self.idle_page, self.call_page):
+            policy = QSizePolicy.Policy.Preferred if other is page else QSizePolicy.Policy.Ignored
+            other.setSizePolicy(policy, policy)
+        self.pages.setCurrentWidget(page)
+        self.updateGeometry()
 
     def _show_photo(self) -> None:
         self.video_pane.set_photo(self._vm.officer.photo)

@@ -71,6 +71,7 @@ class LockDialog(QDialog):
     def show_error(self, message: str) -> None:
         self.error.setText(message)
         self.error.show()
+        self.adjustSize()  # grow to fit the message rather than squeeze the fields
         self.password.selectAll()
         self.password.setFocus()
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from console.widgets.connection_indicator import ConnectionIndicator
+from console.widgets.fitting_scroll import FittingScrollArea
 from console.widgets.message_bar import MessageBar
 from console.widgets.queue_panel import QueuePanel
 from console.widgets.shortcuts_dialog import ShortcutsDialog
@@ -38,6 +39,11 @@ SHELL_SHORTCUTS: list[tuple[str, str]] = [
     ("Ctrl+Q", "Quit"),
     ("F1", "Show this list of shortcuts"),
 ]
+
+
+QUEUE_MIN_WIDTH = 480  # between calls: every column readable
+QUEUE_IN_CALL_MIN_WIDTH = 280  # during a call: wait, officer (elided) and warrant
+QUEUE_IN_CALL_SHARE = 0.25  # of the Live tab's width, when that is more than the minimum
 
 
 def placeholder_panel(title: str, text: str) -> QWidget:
@@ -91,18 +97,20 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal, self.tabs)
         self.splitter.setObjectName("liveSplitter")
         self.splitter.setChildrenCollapsible(False)
-        queue_panel.setMinimumWidth(480)
+        queue_panel.setMinimumWidth(QUEUE_MIN_WIDTH)
         self.splitter.addWidget(queue_panel)
-        # The call panel scrolls rather than forcing the window wider than a 1366 px screen.
-        self.live_scroll = QScrollArea(self.splitter)
+        # The call panel scrolls vertically on a short screen, never sideways: it reports its
+        # real minimum width, and the queue narrows during a call to make room (1366 px fits).
+        self.live_scroll = FittingScrollArea(live_call_panel, self.splitter)
         self.live_scroll.setObjectName("liveCallScroll")
-        self.live_scroll.setWidgetResizable(True)
-        self.live_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.live_scroll.setWidget(live_call_panel)
         self.splitter.addWidget(self.live_scroll)
         self.splitter.setStretchFactor(0, 2)
         self.splitter.setStretchFactor(1, 3)
-        self.splitter.setSizes([640, 720])  # until a saved layout is restored
+        # Between calls the queue is the work: it gets the larger share until a call starts.
+        self.splitter.setSizes([800, 560])  # until a saved layout is restored
+        self._in_call = False
+        self._idle_splitter_sizes: list[int] | None = None
+        self._idle_splitter_state: QByteArray | None = None
         self.tabs.addTab(self.splitter, "&Live")
         self.history_scroll = QScrollArea(self.tabs)
         self.history_scroll.setObjectName("historyScroll")
@@ -178,6 +186,34 @@ class MainWindow(QMainWindow):
         if old is not None:
             old.deleteLater()
 
+    @property
+    def in_call(self) -> bool:
+        return self._in_call
+
+    def set_in_call(self, in_call: bool) -> None:
+        """Give the call panel priority while a call is in progress; restore the queue after.
+
+        The queue turns compact and the splitter hands its width to the call, so the live
+        video, photo, record and decision all fit a 1366x768 screen without sideways scrolling.
+        """
+        if in_call == self._in_call:
+            return
+        self._in_call = in_call
+        self.queue_panel.set_compact(in_call)
+        if in_call:
+            self._idle_splitter_sizes = self.splitter.sizes()
+            self._idle_splitter_state = self.splitter.saveState()
+            self.queue_panel.setMinimumWidth(QUEUE_IN_CALL_MIN_WIDTH)
+            total = sum(self._idle_splitter_sizes)
+            queue = max(QUEUE_IN_CALL_MIN_WIDTH, round(total * QUEUE_IN_CALL_SHARE))
+            self.splitter.setSizes([queue, max(0, total - queue)])
+        else:
+            self.queue_panel.setMinimumWidth(QUEUE_MIN_WIDTH)
+            if self._idle_splitter_sizes is not None:
+                self.splitter.setSizes(self._idle_splitter_sizes)
+            self._idle_splitter_sizes = None
+            self._idle_splitter_state = None
+
     # ------------------------------------------------------------------ rendering
 
     def add_shortcut_help(self, shortcuts: list[tuple[str, str]]) -> None:
@@ -222,7 +258,9 @@ class MainWindow(QMainWindow):
     def save_layout(self) -> None:
         self._settings.setValue("window/geometry", self.saveGeometry())
         self._settings.setValue("window/state", self.saveState())
-        self._settings.setValue("window/splitter", self.splitter.saveState())
+        # Mid-call, remember the split the sergeant had between calls, not the call's squeeze.
+        state = self._idle_splitter_state if self._in_call else None
+        self._settings.setValue("window/splitter", state or self.splitter.saveState())
         self._settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -61,7 +61,7 @@ class OfficerCard(QFrame):
         self.name.setAccessibleName("Officer name")
         self.name.setWordWrap(True)
         # A local stylesheet, not setFont(): the theme's base font-size would override setFont().
-        self.name.setStyleSheet("font-size: 17pt; font-weight: bold;")
+        self.name.setStyleSheet("font-size: 15pt; font-weight: bold;")
 
         self._grid = QGridLayout()
         self._grid.setHorizontalSpacing(10)

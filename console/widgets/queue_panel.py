@@ -115,10 +115,34 @@ class QueuePanel(QWidget):
         buttons.addWidget(self.oldest_button, 1)
         layout.addLayout(buttons)
 
+        self._compact = False
         model.rowsInserted.connect(self._select_first_if_none)
         model.modelReset.connect(self._select_first_if_none)
         self.set_muted(False)
         self.set_waiting_count(0)
+
+    @property
+    def compact(self) -> bool:
+        return self._compact
+
+    def set_compact(self, compact: bool) -> None:
+        """Narrow form while a call is in progress: wait, officer and warrant only.
+
+        The call needs the width; the sergeant still sees how many wait, for how long, and
+        whose warrant is bad. Taken rows stay greyed, so the status column can go too.
+        """
+        self._compact = compact
+        for column in (Column.STATUS, Column.LOCATION):
+            self.table.setColumnHidden(column, compact)
+        header_view = self.table.horizontalHeader()
+        # Compact: the officer column takes what is left and long names are elided.
+        header_view.setSectionResizeMode(
+            Column.OFFICER,
+            QHeaderView.ResizeMode.Stretch if compact else QHeaderView.ResizeMode.ResizeToContents,
+        )
+        self.answer_button.setText("&Answer" if compact else "&Answer (Enter)")
+        self.oldest_button.setText("&Oldest (F2)" if compact else "Answer &oldest (F2)")
+        self.updateGeometry()
 
     def set_waiting_count(self, count: int) -> None:
         self.title.setText(f"Waiting: {count}")

@@ -47,7 +47,7 @@ class ShortcutsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         buttons.button(QDialogButtonBox.StandardButton.Close).setAccessibleName("Close")
         layout.addWidget(buttons)
-        self.resize(560, 440)
+        self.resize(600, 640)
 
     def shortcut_texts(self) -> list[tuple[str, str]]:
         return [

@@ -81,11 +81,14 @@ class VideoSurface(_Clickable):
         self._options = QVideoFrame.PaintOptions()
         self._options.aspectRatioMode = Qt.AspectRatioMode.KeepAspectRatio
         self._options.backgroundColor = BACKGROUND
-        self._sink.videoFrameChanged.connect(self.update)
+        self._sink.videoFrameChanged.connect(self._on_frame_changed)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def has_frame(self) -> bool:
         return self._sink.videoFrame().isValid()
+
+    def _on_frame_changed(self, _frame: QVideoFrame) -> None:
+        self.update()  # paint later, coalesced by Qt; never paint per frame synchronously
 
     def sizeHint(self) -> QSize:
         return QSize(640, 360)
@@ -156,6 +159,10 @@ class ZoomDialog(QDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
 
 
+# The theme pads buttons 16 px a side; four call buttons in a row must fit a narrow pane.
+_COMPACT_BUTTON = "padding: 6px 10px;"
+
+
 def _heading(text: str) -> QLabel:
     label = QLabel(text)
     label.setStyleSheet("font-weight: bold;")
@@ -184,7 +191,7 @@ class VideoPane(QWidget):
         self.live_video = VideoSurface(remote_feed, "Waiting for the officer's video…")
         self.live_video.setAccessibleName("Officer live video")
         self.live_video.setAccessibleDescription("Click or press Enter to zoom")
-        self.live_video.setMinimumSize(320, 180)
+        self.live_video.setMinimumSize(240, 180)
         self.live_video.clicked.connect(self._zoom_video)
 
         self.photo = PhotoView()
@@ -200,7 +207,7 @@ class VideoPane(QWidget):
         self.no_camera_label = QLabel("NO CAMERA")
         self.no_camera_label.setAccessibleName("No camera notice")
         self.no_camera_label.setStyleSheet(
-            "background:#c98a10; color:black; font-weight:bold; padding:2px 6px;"
+            "background:#c98a10; color:black; font-weight:bold; padding:2px 6px; font-size:11pt;"
         )
         self.no_camera_label.setWordWrap(True)
         self.no_camera_label.hide()
@@ -213,13 +220,19 @@ class VideoPane(QWidget):
         self.snapshot_button = self._button("Snapshot", "Save a snapshot of the live video")
         self.snapshot_button.clicked.connect(self.snapshot_requested)
         self.hangup_button = self._button("Hang up", "Hang up the call")
-        self.hangup_button.setStyleSheet("background:#b02525; color:white; font-weight:bold;")
+        self.hangup_button.setStyleSheet(
+            f"QPushButton {{ {_COMPACT_BUTTON} background:#b02525; color:white;"
+            " font-weight:bold; }"
+            "QPushButton:disabled { background:#4a2a2a; color:#a99; }"
+        )
         self.hangup_button.clicked.connect(self.hangup_requested)
 
         self.timer_label = QLabel("00:00")
         self.timer_label.setAccessibleName("Call duration")
         self.quality_badge = QLabel()
         self.quality_badge.setAccessibleName("Call quality")
+        # Wraps rather than forcing the pane wider; the full figures are in the tooltip.
+        self.quality_badge.setWordWrap(True)
         self._badge = "unknown"
         self.clear_quality()
 
@@ -228,36 +241,42 @@ class VideoPane(QWidget):
         self._tick.setInterval(1000)
         self._tick.timeout.connect(self._update_timer)
 
+        # Laid out to fit a 1366 px screen beside the queue and the officer's record: the timer
+        # sits on the live video's heading, the quality under the video it describes, your mic
+        # meter under your self-view, and the call buttons on one compact row underneath.
+        live_heading = QHBoxLayout()
+        live_heading.addWidget(_heading("Officer \u2014 live"))
+        live_heading.addStretch(1)
+        live_heading.addWidget(self.timer_label)
         live_column = QVBoxLayout()
-        live_column.addWidget(_heading("Officer \u2014 live"))
+        live_column.addLayout(live_heading)
         live_column.addWidget(self.live_video, 1)
+        live_column.addWidget(self.quality_badge)
+        mic_row = QHBoxLayout()
+        mic_label = QLabel("Mic")
+        mic_label.setBuddy(self.mic_meter)
+        mic_row.addWidget(mic_label)
+        mic_row.addWidget(self.mic_meter, 1)
         photo_column = QVBoxLayout()
         photo_column.addWidget(_heading("Photo on file"))
         photo_column.addWidget(self.photo, 1)
         photo_column.addWidget(_heading("You"))
         photo_column.addWidget(self.self_view, 0, Qt.AlignmentFlag.AlignLeft)
         photo_column.addWidget(self.no_camera_label)
+        photo_column.addLayout(mic_row)
         pictures = QHBoxLayout()
-        pictures.addLayout(live_column, 3)
-        pictures.addLayout(photo_column, 2)
+        # 5:3 gives a 4:3 video and a portrait photo about the same face height.
+        pictures.addLayout(live_column, 5)
+        pictures.addLayout(photo_column, 3)
 
         controls = QHBoxLayout()
-        controls.addWidget(self.quality_badge)
-        controls.addWidget(self.timer_label)
-        controls.addStretch(1)
-        mic_label = QLabel("Mic")
-        mic_label.setBuddy(self.mic_meter)
-        controls.addWidget(mic_label)
-        controls.addWidget(self.mic_meter)
-        for button in (
-            self.mute_button,
-            self.camera_button,
-            self.snapshot_button,
-            self.hangup_button,
-        ):
+        for button in (self.mute_button, self.camera_button, self.snapshot_button):
             controls.addWidget(button)
+        controls.addStretch(1)
+        controls.addWidget(self.hangup_button)
 
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(pictures, 1)
         layout.addLayout(controls)
 
@@ -290,14 +309,16 @@ class VideoPane(QWidget):
     ) -> None:
         """Show the connection quality; `badge` is good / fair / poor / unknown."""
         rtt = "\u2013" if rtt_ms is None else f"{rtt_ms:.0f} ms"
-        text = (
-            f"{badge.upper()} \u00b7 {width}\u00d7{height} \u00b7 {fps:.0f} fps \u00b7 "
-            f"{bitrate_kbps:.0f} kbit/s \u00b7 loss {packet_loss_pct:.1f} % \u00b7 RTT {rtt}"
+        picture = f"{badge.upper()} \u00b7 {width}\u00d7{height} \u00b7 {fps:.0f} fps"
+        short = f"{picture} \u00b7 RTT {rtt}"
+        full = (
+            f"{picture} \u00b7 {bitrate_kbps:.0f} kbit/s \u00b7 "
+            f"loss {packet_loss_pct:.1f} % \u00b7 RTT {rtt}"
         )
-        self._show_badge(badge, text)
+        self._show_badge(badge, short, full)
 
     def clear_quality(self) -> None:
-        self._show_badge("unknown", "Quality \u2013")
+        self._show_badge("unknown", "Quality \u2013", "No call quality figures yet")
 
     @property
     def badge(self) -> str:
@@ -330,13 +351,15 @@ class VideoPane(QWidget):
         button.setAccessibleName(accessible)
         button.setToolTip(accessible)
         button.setCheckable(checkable)
+        button.setStyleSheet(f"QPushButton {{ {_COMPACT_BUTTON} }}")
         return button
 
-    def _show_badge(self, badge: str, text: str) -> None:
+    def _show_badge(self, badge: str, text: str, details: str) -> None:
         background, foreground = BADGE_COLOURS.get(badge, BADGE_COLOURS["unknown"])
         self._badge = badge if badge in BADGE_COLOURS else "unknown"
         self.quality_badge.setText(text)
-        self.quality_badge.setAccessibleDescription(text)
+        self.quality_badge.setToolTip(details)
+        self.quality_badge.setAccessibleDescription(details)
         self.quality_badge.setStyleSheet(
             f"background:{background}; color:{foreground}; padding:2px 8px; border-radius:4px;"
         )

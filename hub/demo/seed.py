@@ -24,6 +24,8 @@ FORCE = "Metropolitan Police Service (DEMO)"
 
 @dataclass(frozen=True)
 class DemoOperator:
+    """A demo account and its (publicly known) password."""
+
     username: str
     password: str
     display_name: str
@@ -42,6 +44,8 @@ DEMO_OPERATORS = (
 
 @dataclass(frozen=True)
 class DemoOfficer:
+    """A demo officer's record."""
+
     collar_number: str
     rank: str
     forenames: str

@@ -72,6 +72,11 @@ def device_events(
     service.check_device_request(caller, request_id)
     cursor = _cursor(last_event_id_header, last_event_id, service.first_event_cursor(request_id))
     chunks = event_chunks(
-        service, service.bus, cursor, service.settings.heartbeat_seconds, device_select(request_id)
+        service,
+        service.bus,
+        cursor,
+        service.settings.heartbeat_seconds,
+        device_select(request_id),
+        request_id=request_id,
     )
     return _stream(request, chunks)

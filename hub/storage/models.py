@@ -67,6 +67,8 @@ class Base(DeclarativeBase):
 
 
 class Officer(Base):
+    """A police officer on record, with the photo on file."""
+
     __tablename__ = "officers"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -87,6 +89,8 @@ class Officer(Base):
 
 
 class Operator(Base):
+    """A control-room account (sergeant, supervisor, admin) with its Argon2 hash."""
+
     __tablename__ = "operators"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -101,6 +105,8 @@ class Operator(Base):
 
 
 class OperatorSession(Base):
+    """A signed-in operator token (stored as SHA-256 only)."""
+
     __tablename__ = "operator_sessions"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -111,6 +117,8 @@ class OperatorSession(Base):
 
 
 class Device(Base):
+    """An officer's enrolled device; its token is stored as SHA-256 only."""
+
     __tablename__ = "devices"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -123,6 +131,8 @@ class Device(Base):
 
 
 class EnrolmentCode(Base):
+    """A one-time code that enrols a device for an officer."""
+
     __tablename__ = "enrolment_codes"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -134,6 +144,8 @@ class EnrolmentCode(Base):
 
 
 class VerificationRequest(Base):
+    """One verification call and every step's time."""
+
     __tablename__ = "requests"
     __table_args__ = (
         Index("ix_requests_created_at_id", "created_at", "id"),
@@ -172,6 +184,8 @@ class VerificationRequest(Base):
 
 
 class Decision(Base):
+    """A sergeant's decision on a request, with its public reference."""
+
     __tablename__ = "decisions"
     __table_args__ = (
         UniqueConstraint("request_id", "idempotency_key", name="uq_decisions_request_id_key"),
@@ -194,6 +208,8 @@ class Decision(Base):
 
 
 class Snapshot(Base):
+    """A still taken from the live video during a call."""
+
     __tablename__ = "snapshots"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -205,6 +221,8 @@ class Snapshot(Base):
 
 
 class Event(Base):
+    """A committed change, streamed to consoles and devices (ids are the SSE cursor)."""
+
     __tablename__ = "events"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -215,6 +233,8 @@ class Event(Base):
 
 
 class AuditEntry(Base):
+    """One link of the tamper-evident audit chain."""
+
     __tablename__ = "audit_entries"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)

@@ -7,9 +7,6 @@ instead of mDNS names so that aiortc on loopback can reach them.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 CHROMIUM = "/usr/bin/chromium"
 
 # An iPhone-12-sized screen: the page is mobile first.
@@ -26,18 +23,12 @@ BASE_ARGS = (
     # Hidden pages keep rendering and decoding, as on a phone held in the hand.
     "--disable-background-timer-throttling",
     "--disable-renderer-backgrounding",
-    "--autoplay-policy=no-user-gesture-required",
 )
 
 # A synthetic camera and microphone (a moving pattern and a beep) at 30 fps.
 FAKE_DEVICE_ARG = "--use-fake-device-for-media-stream=fps=30"
 # Auto-accepts the camera/microphone prompt. Leave it out to have the prompt refused.
 FAKE_UI_ARG = "--use-fake-ui-for-media-stream"
-
-
-def chromium_available() -> bool:
-    """True when Debian's Chromium is installed where the tests expect it."""
-    return Path(CHROMIUM).is_file() or shutil.which("chromium") is not None
 
 
 def chromium_args(*, allow_camera: bool = True, has_camera: bool = True) -> list[str]:

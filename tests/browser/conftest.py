@@ -23,8 +23,12 @@ HUB_CLI = Path(sys.executable).with_name("safe-connection-hub")
 class Phone:
     """A page on a phone-sized screen, and the script errors it raised (tests assert none)."""
 
+    context: BrowserContext
     page: Page
     script_errors: list[str] = field(default_factory=list)
+
+    async def close(self) -> None:
+        await self.context.close()
 
 
 async def launch_chromium(
@@ -38,13 +42,21 @@ async def launch_chromium(
     )
 
 
-async def new_phone(browser: Browser, *, with_location: bool = True) -> BrowserContext:
-    """A fresh phone: its own localStorage, phone viewport, location permission granted."""
+async def new_phone(browser: Browser, *, with_location: bool = True) -> Phone:
+    """A fresh phone: its own localStorage, a phone viewport, script errors recorded.
+
+    `with_location` grants the location permission (the phone is on Westminster Bridge). Note that
+    Playwright's grant list refuses every permission not on it (the screen wake lock included),
+    where a real phone would grant that one to a visible page by default.
+    """
     options: dict[str, object] = {"viewport": PHONE_VIEWPORT, "device_scale_factor": 2}
     if with_location:
         options["geolocation"] = PHONE_LOCATION
         options["permissions"] = ["geolocation"]
-    return await browser.new_context(**options)  # type: ignore[arg-type]
+    context = await browser.new_context(**options)  # type: ignore[arg-type]
+    phone = Phone(context, await context.new_page())
+    phone.page.on("pageerror", lambda error: phone.script_errors.append(str(error)))
+    return phone
 
 
 @pytest.fixture
@@ -66,14 +78,11 @@ async def browser(playwright: Playwright) -> AsyncIterator[Browser]:
 @pytest.fixture
 async def phone(browser: Browser) -> AsyncIterator[Phone]:
     """A phone-sized page with location permission, recording script errors."""
-    context = await new_phone(browser)
-    page = await context.new_page()
-    phone = Phone(page)
-    page.on("pageerror", lambda error: phone.script_errors.append(str(error)))
+    phone = await new_phone(browser)
     try:
         yield phone
     finally:
-        await context.close()
+        await phone.close()
 
 
 def hub_cli(*args: str) -> str:

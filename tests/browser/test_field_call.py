@@ -6,6 +6,7 @@ sergeant is `tests/helpers/answerer.py` (aiortc), standing in for the console.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import httpx
@@ -28,7 +29,10 @@ from tests.helpers.hub import auth, device_token, login
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
+ROOT = Path(__file__).resolve().parents[2]
+# Screenshots go to artifacts/ (git-ignored) on a test run; `make screenshots` sets
+# SC_SCREENSHOT_DIR=docs to refresh the pictures the documentation shows.
+SHOTS = ROOT / (os.environ.get("SC_SCREENSHOT_DIR") or "artifacts")
 FRAMES = 30  # one second of video at 30 fps: enough to prove frames keep flowing
 WAKE_LOCK_HELD = """() => {
     const lock = window.safeConnection.session?.wakeLock;
@@ -57,10 +61,10 @@ async def test_enrol_verify_and_confirm_shows_the_reference(
     await wait_for_phase(page, "enrol")
     await page.fill("#enrol-warrant", warrant)
     await page.fill("#enrol-code", code)
-    await page.screenshot(path=str(DOCS / "field-enrol.png"))
+    await page.screenshot(path=str(SHOTS / "field-enrol.png"))
     await page.click("#enrol-submit")
     await wait_for_phase(page, "home")
-    await page.screenshot(path=str(DOCS / "field-home.png"))
+    await page.screenshot(path=str(SHOTS / "field-home.png"))
     assert "1001CW" in await page.inner_text("#home-officer")
     stored = await page.evaluate("localStorage.getItem('safe-connection.device-token')")
     assert stored.startswith("dev_")
@@ -78,7 +82,7 @@ async def test_enrol_verify_and_confirm_shows_the_reference(
             "() => document.getElementById('call-detail').textContent.includes('1st in the queue')"
         )
         assert await video_is_painted(page, "#local-video"), "own camera preview is black"
-        await page.screenshot(path=str(DOCS / "field-waiting.png"))
+        await page.screenshot(path=str(SHOTS / "field-waiting.png"))
 
         call = await sergeant.claim_and_answer(queued.id)
         await wait_for_phase(page, "connected")
@@ -99,7 +103,7 @@ async def test_enrol_verify_and_confirm_shows_the_reference(
         assert stats["inboundAudio"]["packetsReceived"] > 0, dump(stats)
         assert await video_is_painted(page, "#remote-video"), "sergeant's video is black"
         assert "PS Smith" in await page.inner_text("#call-title")
-        await page.screenshot(path=str(DOCS / "field-in-call.png"))
+        await page.screenshot(path=str(SHOTS / "field-in-call.png"))
 
         decided = await sergeant.decide(call)
         assert decided.decision is not None
@@ -111,7 +115,7 @@ async def test_enrol_verify_and_confirm_shows_the_reference(
         assert "PS Smith" in await page.inner_text("#outcome-sergeant")
         assert await page.inner_text("#outcome-time")
         assert await page.is_hidden("#outcome-advice")
-        await page.screenshot(path=str(DOCS / "field-confirmed.png"))
+        await page.screenshot(path=str(SHOTS / "field-confirmed.png"))
 
         await sergeant.end(call)
         await wait_for_phase(page, "ended-confirmed")
@@ -127,8 +131,8 @@ async def test_enrol_verify_and_confirm_shows_the_reference(
 async def test_refusal_shows_the_reason_and_works_without_location(
     hub_server: HubServer, browser: Browser
 ) -> None:
-    context = await new_phone(browser, with_location=False)
-    page = await context.new_page()
+    phone = await new_phone(browser, with_location=False)
+    page = phone.page
     try:
         await open_enrolled(page, hub_server.url, device_token(hub_server, "1002CW"))
         async with HeadlessAnswerer(hub_server.url, "jones", "jones-demo") as sergeant:
@@ -150,47 +154,52 @@ async def test_refusal_shows_the_reason_and_works_without_location(
             assert REASON_LABELS[ReasonCode.WARRANT_NOT_VALID] in reason
             assert await page.inner_text("#outcome-reference") == decided.decision.reference
             assert await page.is_visible("#outcome-advice")
-            await page.screenshot(path=str(DOCS / "field-refused.png"))
+            await page.screenshot(path=str(SHOTS / "field-refused.png"))
 
             # The officer ends the call from the outcome screen: decided → ended.
             await page.click("#outcome-done")
             await wait_for_phase(page, "ended-refused")
             await sergeant.wait_for_state(queued.id, RequestState.ENDED)
             await sergeant.close_media(call)
+        assert phone.script_errors == []
     finally:
-        await context.close()
+        await phone.close()
 
 
 async def test_hanging_up_while_queued_cancels_the_request(
-    hub_server: HubServer, phone: Phone
+    hub_server: HubServer, browser: Browser
 ) -> None:
+    # No location grant, so that the screen wake lock keeps its default (see `new_phone`).
+    phone = await new_phone(browser, with_location=False)
     page = phone.page
-    await open_enrolled(page, hub_server.url, device_token(hub_server, "1003CW"))
-    async with HeadlessAnswerer(hub_server.url) as sergeant:
-        await page.click("#verify")
-        queued = await sergeant.wait_for_request(lambda r: r.state == RequestState.QUEUED)
-        await wait_for_phase(page, "queued")
-        # The screen stays on while the officer waits and talks.
-        print("DBG", await page.evaluate("() => [document.visibilityState, String(window.safeConnection.session?.wakeLock), document.hasFocus()]"))
-        await page.wait_for_function(WAKE_LOCK_HELD)
-        await page.click("#hangup")
-        await wait_for_phase(page, "ended-cancelled")
-        assert await page.evaluate(WAKE_LOCK_RELEASED)
-        assert "cancelled" in (await page.inner_text("#ended-detail")).lower()
-        await sergeant.wait_for_state(queued.id, RequestState.CANCELLED)
+    try:
+        await open_enrolled(page, hub_server.url, device_token(hub_server, "1003CW"))
+        async with HeadlessAnswerer(hub_server.url) as sergeant:
+            await page.click("#verify")
+            queued = await sergeant.wait_for_request(lambda r: r.state == RequestState.QUEUED)
+            await wait_for_phase(page, "queued")
+            # The screen stays on while the officer waits and talks.
+            await page.wait_for_function(WAKE_LOCK_HELD)
+            await page.click("#hangup")
+            await wait_for_phase(page, "ended-cancelled")
+            assert await page.evaluate(WAKE_LOCK_RELEASED)
+            assert "cancelled" in (await page.inner_text("#ended-detail")).lower()
+            await sergeant.wait_for_state(queued.id, RequestState.CANCELLED)
 
-    operator = login(hub_server.url, "smith", "smith-demo")
-    active = httpx.get(
-        f"{hub_server.url}{API_PREFIX}/requests",
-        params={"active": "true"},
-        headers=auth(operator),
-        timeout=10,
-    )
-    active.raise_for_status()
-    assert queued.id not in [item["id"] for item in active.json()]
-    # The camera is released: no live track left on the page.
-    assert await page.evaluate("document.getElementById('local-video').srcObject") is None
-    assert phone.script_errors == []
+        operator = login(hub_server.url, "smith", "smith-demo")
+        active = httpx.get(
+            f"{hub_server.url}{API_PREFIX}/requests",
+            params={"active": "true"},
+            headers=auth(operator),
+            timeout=10,
+        )
+        active.raise_for_status()
+        assert queued.id not in [item["id"] for item in active.json()]
+        # The camera is released: no live track left on the page.
+        assert await page.evaluate("document.getElementById('local-video').srcObject") is None
+        assert phone.script_errors == []
+    finally:
+        await phone.close()
 
 
 async def test_call_given_back_to_the_queue_after_media_calls_again(

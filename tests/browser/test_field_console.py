@@ -41,10 +41,8 @@ async def officer_phone(hub_url: str, token: str) -> PhoneResult:
     async with async_playwright() as playwright:
         browser = await launch_chromium(playwright)
         try:
-            context = await new_phone(browser)
-            page = await context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda error: errors.append(str(error)))
+            phone = await new_phone(browser)
+            page = phone.page
             await open_enrolled(page, hub_url, token)
             await page.click("#verify")
             await wait_for_phase(page, "connected", timeout_s=CALL_TIMEOUT_S)
@@ -56,7 +54,7 @@ async def officer_phone(hub_url: str, token: str) -> PhoneResult:
                 reference=await page.inner_text("#outcome-reference"),
                 banner=await page.inner_text("#outcome-banner"),
                 stats=stats,
-                script_errors=errors,
+                script_errors=phone.script_errors,
             )
         finally:
             await browser.close()

@@ -35,8 +35,7 @@ async def test_camera_permission_denied_says_so_and_creates_no_request(
 ) -> None:
     browser = await launch_chromium(playwright, allow_camera=False)
     try:
-        context = await new_phone(browser)
-        page = await context.new_page()
+        page = (await new_phone(browser)).page
         await open_enrolled(page, hub_server.url, device_token(hub_server, "1001CW"))
         await page.click("#verify")
         await wait_for_phase(page, "ended-camera-denied")
@@ -56,8 +55,7 @@ async def test_camera_permission_denied_says_so_and_creates_no_request(
 async def test_no_camera_says_so(hub_server: HubServer, playwright: Playwright) -> None:
     browser = await launch_chromium(playwright, has_camera=False)
     try:
-        context = await new_phone(browser)
-        page = await context.new_page()
+        page = (await new_phone(browser)).page
         await open_enrolled(page, hub_server.url, device_token(hub_server, "1001CW"))
         await page.click("#verify")
         await wait_for_phase(page, "ended-camera-missing")
@@ -147,8 +145,8 @@ async def test_wrong_enrolment_code_is_refused_clearly(hub_server: HubServer, ph
 async def test_call_failed_by_the_control_room_is_explained(
     hub_server: HubServer, browser: Browser
 ) -> None:
-    context = await new_phone(browser)
-    page = await context.new_page()
+    phone = await new_phone(browser)
+    page = phone.page
     try:
         await open_enrolled(page, hub_server.url, device_token(hub_server, "1005CW"))
         async with HeadlessAnswerer(hub_server.url) as sergeant:
@@ -164,8 +162,9 @@ async def test_call_failed_by_the_control_room_is_explained(
             assert failed.status_code == 200, failed.text
             await wait_for_phase(page, "ended-failed")
             assert "video call failed" in (await page.inner_text("#ended-detail")).lower()
+        assert phone.script_errors == []
     finally:
-        await context.close()
+        await phone.close()
 
 
 async def test_queue_position_is_shown_and_expiry_says_nobody_answered(
@@ -193,4 +192,28 @@ async def test_queue_position_is_shown_and_expiry_says_nobody_answered(
         assert "No sergeant was free" in await page.inner_text("#ended-detail")
     finally:
         hub.stop()
+    assert phone.script_errors == []
+
+
+async def test_reloading_the_page_mid_call_leaves_no_dead_request_queued(
+    hub_server: HubServer, phone: Phone
+) -> None:
+    """The call's media dies with the page; the page must not leave the sergeant a ghost call."""
+    page = phone.page
+    await open_enrolled(page, hub_server.url, device_token(hub_server, "1001CW"))
+    async with HeadlessAnswerer(hub_server.url) as sergeant:
+        await page.click("#verify")
+        queued = await sergeant.wait_for_request(lambda r: r.state == RequestState.QUEUED)
+        await wait_for_phase(page, "queued")
+        await page.reload()
+        await wait_for_phase(page, "home")
+        await sergeant.wait_for_state(queued.id, RequestState.CANCELLED)
+        # And the officer can call again at once (one active request per device).
+        await page.click("#verify")
+        again = await sergeant.wait_for_request(
+            lambda r: r.state == RequestState.QUEUED and r.id != queued.id
+        )
+        await wait_for_phase(page, "queued")
+        await page.click("#hangup")
+        await sergeant.wait_for_state(again.id, RequestState.CANCELLED)
     assert phone.script_errors == []

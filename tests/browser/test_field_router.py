@@ -34,7 +34,12 @@ async def test_page_is_served_with_a_strict_content_security_policy(client: http
 
 @pytest.mark.parametrize(
     ("name", "media_type"),
-    [("app.js", "text/javascript"), ("field.css", "text/css"), ("icon.svg", "image/svg+xml")],
+    [
+        ("app.js", "text/javascript"),
+        ("field.css", "text/css"),
+        ("icon.svg", "image/svg+xml"),
+        ("manifest.webmanifest", "application/manifest+json"),
+    ],
 )
 async def test_assets_are_served_with_their_media_type(
     client: httpx.AsyncClient, name: str, media_type: str

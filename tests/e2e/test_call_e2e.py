@@ -8,28 +8,34 @@ console runs on a qasync loop like the application.
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 
 from console.domain.call import CallPhase
 from console.services.decision import DeliveryStatus
-from field.device import CallResult, FieldDevice
+from field.device import FieldDevice
 from protocol import Outcome, ReasonCode
-from tests.helpers.console import ConsoleUnderTest, console_against, run_on_qasync
+from tests.helpers.console import (
+    ConsoleUnderTest,
+    DeviceRun,
+    console_against,
+    mean_luma,
+    run_on_qasync,
+    samples,
+    share_changed,
+    start_device,
+)
 from tests.helpers.hub import device_token, hub_server
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -40,59 +46,6 @@ HUB_CLI = [sys.executable, "-c", "import sys; from hub.cli import main; sys.exit
 
 
 # ---------------------------------------------------------------------------- helpers
-
-
-class DeviceRun:
-    """The officer's phone: its own thread + loop, so it never shares the console's loop.
-
-    Not tied to the console's loop either, so a test can close one console and open another
-    while the device keeps running.
-    """
-
-    def __init__(self, device: FieldDevice, **kwargs: object) -> None:
-        self.result: concurrent.futures.Future[CallResult] = concurrent.futures.Future()
-        self._thread = threading.Thread(
-            target=self._run, args=(device, kwargs), name="field-device", daemon=True
-        )
-        self._thread.start()
-
-    def _run(self, device: FieldDevice, kwargs: dict[str, object]) -> None:
-        try:
-            self.result.set_result(asyncio.run(device.call(**kwargs)))
-        except BaseException as exc:
-            self.result.set_exception(exc)
-
-    async def wait(self, timeout: float = 60.0) -> CallResult:
-        return await asyncio.wait_for(asyncio.wrap_future(self.result), timeout)
-
-    def join(self, timeout: float = 90.0) -> None:
-        self._thread.join(timeout)
-        assert not self._thread.is_alive(), "the field device did not finish"
-
-
-def start_device(device: FieldDevice, **kwargs: object) -> DeviceRun:
-    return DeviceRun(device, **kwargs)
-
-
-def samples(image: QImage, step: int = 16) -> list[tuple[int, int, int]]:
-    return [
-        image.pixelColor(x, y).getRgb()[:3]
-        for x in range(4, image.width() - 4, step)
-        for y in range(4, image.height() - 4, step)
-    ]
-
-
-def mean_luma(pixels: list[tuple[int, int, int]]) -> float:
-    return sum(0.299 * r + 0.587 * g + 0.114 * b for r, g, b in pixels) / len(pixels)
-
-
-def share_changed(a: list[tuple[int, int, int]], b: list[tuple[int, int, int]]) -> float:
-    changed = sum(
-        1
-        for p, q in zip(a, b, strict=True)
-        if sum(abs(x - y) for x, y in zip(p, q, strict=True)) > 24
-    )
-    return changed / len(a)
 
 
 def tick_all_and_confirm(console: ConsoleUnderTest) -> None:

@@ -20,8 +20,10 @@ Typical use::
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ from typing import Any
 
 import httpx
 import qasync
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from console.adapters.call_api import HubCallApi
@@ -45,6 +48,7 @@ from console.services.decision import DEFAULT_BACKOFF_SECONDS
 from console.services.lease import SystemClock
 from console.widgets.live_call_panel import LiveCallPanel
 from console.widgets.video_pane import VideoPane
+from field.device import CallResult, FieldDevice
 from protocol import ConsoleEvent
 
 DEFAULT_WAIT_S = 20.0
@@ -59,6 +63,77 @@ def run_on_qasync[T](coro: Coroutine[Any, Any, T]) -> T:
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
+
+
+class DeviceRun:
+    """The officer's phone: its own thread + loop, so it never shares the console's loop.
+
+    Not tied to the console's loop either, so a test can close one console and open another
+    while the device keeps running.
+    """
+
+    def __init__(self, device: FieldDevice, **kwargs: object) -> None:
+        self.result: concurrent.futures.Future[CallResult] = concurrent.futures.Future()
+        self._thread = threading.Thread(
+            target=self._run, args=(device, kwargs), name="field-device", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, device: FieldDevice, kwargs: dict[str, object]) -> None:
+        try:
+            self.result.set_result(asyncio.run(device.call(**kwargs)))
+        except BaseException as exc:
+            self.result.set_exception(exc)
+
+    async def wait(self, timeout: float = 60.0) -> CallResult:
+        return await asyncio.wait_for(asyncio.wrap_future(self.result), timeout)
+
+    def join(self, timeout: float = 90.0) -> None:
+        self._thread.join(timeout)
+        assert not self._thread.is_alive(), "the field device did not finish"
+
+
+def start_device(device: FieldDevice, **kwargs: object) -> DeviceRun:
+    """Start `device.call(**kwargs)` on its own thread; await `.wait()` for the result."""
+    return DeviceRun(device, **kwargs)
+
+
+# ---------------------------------------------------------------------------- pixels
+
+
+def samples(image: QImage, step: int = 16) -> list[tuple[int, int, int]]:
+    """RGB samples on a grid over `image` (a grabbed widget)."""
+    return [
+        image.pixelColor(x, y).getRgb()[:3]
+        for x in range(4, image.width() - 4, step)
+        for y in range(4, image.height() - 4, step)
+    ]
+
+
+def mean_luma(pixels: list[tuple[int, int, int]]) -> float:
+    return sum(0.299 * r + 0.587 * g + 0.114 * b for r, g, b in pixels) / len(pixels)
+
+
+def share_changed(a: list[tuple[int, int, int]], b: list[tuple[int, int, int]]) -> float:
+    """The share of samples that changed noticeably between two grabs of the same widget."""
+    changed = sum(
+        1
+        for p, q in zip(a, b, strict=True)
+        if sum(abs(x - y) for x, y in zip(p, q, strict=True)) > 24
+    )
+    return changed / len(a)
+
+
+async def poll_until(
+    predicate: Callable[[], object], what: str, timeout: float = DEFAULT_WAIT_S
+) -> None:
+    """Poll `predicate` (Qt and asyncio keep running) until truthy; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        # Polling with a deadline: widget state and frame counts have no awaitable of their own.
+        await asyncio.sleep(0.02)
 
 
 class _EventRecorder:

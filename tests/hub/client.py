@@ -226,11 +226,12 @@ class EventStream:
     api: HubApi
     path: str
     token: str | None
-    last_event_id: int | None = None
+    last_event_id: int | str | None = None
     use_query: bool = False
     events: list[SseEvent] = field(default_factory=list)
     comments: list[str] = field(default_factory=list)
     status: int | None = None
+    error_body: dict[str, Any] | None = None
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _task: asyncio.Task[None] | None = None
     _opened: asyncio.Event = field(default_factory=asyncio.Event)
@@ -271,6 +272,10 @@ class EventStream:
                 self.status = resp.status_code
                 if resp.status_code != 200:
                     await resp.aread()
+                    try:
+                        self.error_body = resp.json()
+                    except ValueError:
+                        self.error_body = None
                     self._opened.set()
                     return
                 self._opened.set()

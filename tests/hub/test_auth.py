@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.hub.cli_hub import run_cli
 from tests.hub.client import (
     CONFIRM,
     FAKE_ANSWER,
@@ -93,7 +94,7 @@ ENDPOINTS = [
     Endpoint("GET", "/history/stats", "operator", read_ok=True),
     Endpoint("GET", "/device/me", "device", read_ok=True),
     Endpoint("GET", "/device/photo", "device", read_ok=True),
-    # Not in the endpoint table of docs/protocol.md, but served by the hub.
+    # Device enrolment and administration.
     Endpoint("POST", "/requests/{rid}/offer", "device", json_body={"sdp_offer": FAKE_OFFER}),
     Endpoint("POST", "/enrolment-codes", "admin", json_body={"collar_number": "1001CW"}),
     Endpoint("POST", "/devices/{did}/revoke", "admin"),
@@ -245,6 +246,9 @@ async def test_admin_reads_and_exports(world: World) -> None:
         "POST", "/enrolment-codes", admin, json_body={"collar_number": "1001CW"}
     )
     assert expect(code, 200)["code"]
+    # An admin manages accounts and devices but does not answer calls.
+    rid, _ = await world.new_request()
+    expect(await world.api.claim(admin, rid), 403, "forbidden")
 
 
 @pytest.mark.parametrize(
@@ -327,3 +331,49 @@ async def test_secrets_never_reach_the_logs(world: World, caplog: pytest.LogCapt
     assert caplog.records, "the hub logged nothing at INFO: lifecycle steps should be logged"
     for secret in (password, "oops1", token, token[3:], dev, dev[4:], FAKE_OFFER[:40], "a=rtpmap"):
         assert secret not in text, f"secret {secret[:6]}… found in the hub's log"
+
+
+async def test_enrolment_and_revocation(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """An admin issues a one-time code, a device enrols with it, the CLI revokes the device."""
+    server = start_hub(tmp_path_factory.mktemp("enrol"))
+    try:
+        async with HubApi(server.url) as api:
+            admin = await api.login("admin")
+            officer = expect(await api.call("GET", "/officers/1", admin), 200)
+            issued = expect(
+                await api.call(
+                    "POST",
+                    "/enrolment-codes",
+                    admin,
+                    json_body={"collar_number": officer["collar_number"]},
+                ),
+                200,
+            )
+            enrol_body = {"warrant_number": officer["warrant_number"], "code": issued["code"]}
+            wrong = {**enrol_body, "warrant_number": "MP000000"}
+            expect(await api.call("POST", "/devices/enrol", json_body=wrong), 401)
+            enrolled = expect(await api.call("POST", "/devices/enrol", json_body=enrol_body), 200)
+            device = enrolled["device_token"]
+            assert device.startswith("dev_")
+            assert enrolled["officer"]["id"] == officer["id"]
+            me = expect(await api.call("GET", "/device/me", device), 200)
+            assert me["collar_number"] == officer["collar_number"]
+            # The code was single-use.
+            expect(await api.call("POST", "/devices/enrol", json_body=enrol_body), 401)
+
+            done = run_cli(
+                "revoke-device",
+                "--db",
+                server.settings.db_url,
+                "--officer",
+                officer["collar_number"],
+            )
+            assert done.returncode == 0, done.stdout + done.stderr
+            body = expect(await api.call("GET", "/device/me", device), 401, "unauthorized")
+            assert "revoked" in body["detail"].lower()
+            expect(
+                await api.call("POST", "/requests", device, json_body={"sdp_offer": FAKE_OFFER}),
+                401,
+            )
+    finally:
+        server.stop()

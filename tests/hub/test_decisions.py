@@ -165,6 +165,11 @@ async def test_decision_survives_hub_crash_before_acknowledgement(tmp_path: Path
             expect(await api.decide(smith, rid, REFUSE, key="crash-key"), 422)
     finally:
         hub.stop()
+    # The hub's own output (stderr, default log level) never shows a password or a token.
+    output = hub.output()
+    assert "decid" in output.lower() or "claim" in output.lower(), output[-2000:]
+    for secret in ("smith-demo", smith, dev):
+        assert secret not in output
 
 
 @pytest.mark.slow

@@ -6,15 +6,23 @@ import asyncio
 
 import pytest
 
-from tests.hub.client import EventStream, HubApi, SseEvent, expect
+from tests.hub.client import FAKE_OFFER, EventStream, HubApi, SseEvent, expect
 from tests.hub.conftest import World
 
 BURST_CYCLES = 60  # claim + release = 2 events each
 
 
-async def burst(api: HubApi, op: str, rids: list[int], cycles: int) -> None:
-    """Claim and release the given requests round-robin: 2 events per cycle."""
+async def burst(
+    api: HubApi, op: str, rids: list[int], cycles: int, halfway: asyncio.Event | None = None
+) -> None:
+    """Claim and release the given requests round-robin: 2 events per cycle.
+
+    With `halfway`, the second half waits for it, so some events surely happen after it is set.
+    """
     for n in range(cycles):
+        if halfway is not None and n == cycles // 2:
+            async with asyncio.timeout(30):
+                await halfway.wait()
         rid = rids[n % len(rids)]
         expect(await api.claim(op, rid), 200)
         expect(await api.release(op, rid), 200)
@@ -38,19 +46,22 @@ async def test_resume_after_disconnect_mid_burst_has_no_gap_and_no_duplicate(
     # The reference subscriber stays connected through the whole burst.
     async with EventStream(api, "/events", patel, last_event_id=0) as reference:
         first = EventStream(api, "/events", smith, last_event_id=0)
-        await first.__aenter__()
-        await first.wait_for_event("request.created", rids[-1])
-        start_id = max(ids_of(first.events))
-
-        producer = asyncio.create_task(burst(api, smith, rids, BURST_CYCLES))
+        producer: asyncio.Task[None] | None = None
         try:
+            await first.__aenter__()  # entered by hand: it is closed mid-test, not at the end
+            await first.wait_for_event("request.created", rids[-1])
+            start_id = max(ids_of(first.events))
+            disconnected = asyncio.Event()
+            producer = asyncio.create_task(
+                burst(api, smith, rids, BURST_CYCLES, halfway=disconnected)
+            )
             # Drop the connection once part of the burst has arrived, while it is still going.
             await first.wait_until(
                 lambda s: sum(1 for e in s.events if (e.id or 0) > start_id) >= 20,
                 what="20 burst events",
             )
-            await first.close()
-            assert not producer.done(), "the burst ended before the disconnect: make it longer"
+            await first.close()  # events still in flight on this connection are lost to it
+            disconnected.set()  # ...and the second half of the burst happens while away
             seen = list(first.events)
             last_seen = max(ids_of(seen))
 
@@ -64,9 +75,11 @@ async def test_resume_after_disconnect_mid_burst_has_no_gap_and_no_duplicate(
                 await resumed.wait_for_event("request.created", done_marker, timeout=20)
             await reference.wait_for_event("request.created", done_marker, timeout=20)
         finally:
-            producer.cancel()
+            if producer is not None:
+                producer.cancel()
             await first.close()
 
+    assert any(e.request_id in rids for e in resumed.events), "resume had nothing to replay"
     combined = ids_of(seen) + ids_of(resumed.events)
     assert len(combined) == len(set(combined)), "an event was delivered twice"
     assert combined == sorted(combined), "events out of order"
@@ -104,16 +117,41 @@ async def test_heartbeat_comments_arrive(world: World) -> None:
         )
 
 
+@pytest.mark.parametrize("value", ["abc", "-5", "1e9", "99999999999999999999999", "1 2"])
+@pytest.mark.parametrize("resume_by", ["header", "query"])
+async def test_bad_last_event_id_is_never_a_server_error(
+    world: World, value: str, resume_by: str
+) -> None:
+    smith = await world.op("smith")
+    stream = EventStream(
+        world.api, "/events", smith, last_event_id=value, use_query=resume_by == "query"
+    )
+    async with stream:
+        pass
+    # Either refused as bad input, or ignored (a live stream from now): never a 500.
+    assert stream.status in (200, 400, 422), stream.status
+    if stream.status != 200:
+        assert stream.error_body is not None
+        assert stream.error_body.get("error")
+
+
 async def test_device_stream_is_own_request_only(world: World) -> None:
     api = world.api
     rid, _ = await world.new_request()
     other_device = await world.device()
     async with EventStream(api, f"/requests/{rid}/device-events", other_device) as stream:
         pass
-    assert stream.status in (403, 404)
-    resp = await api.call("GET", f"/requests/{rid}/device", other_device)
-    assert resp.status_code in (403, 404)
-    expect(resp, resp.status_code)
+    # docs/protocol.md: another device's request does not exist as far as a device is concerned.
+    assert stream.status == 404
+    expect(await api.call("GET", f"/requests/{rid}/device", other_device), 404, "not_found")
+    expect(await api.hangup(other_device, rid), 404, "not_found")
+    expect(
+        await api.call(
+            "POST", f"/requests/{rid}/offer", other_device, json_body={"sdp_offer": FAKE_OFFER}
+        ),
+        404,
+        "not_found",
+    )
 
 
 async def test_device_stream_resumes_with_last_event_id(world: World) -> None:

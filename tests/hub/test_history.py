@@ -18,6 +18,7 @@ import pytest
 from hub.server import HubServer
 from tests.hub.client import API, CONFIRM, FAKE_OFFER, bearer, expect
 from tests.hub.conftest import discover_collars, start_hub
+from tests.hub.test_lifecycle import REFERENCE
 
 
 def refuse(reason: str) -> dict[str, Any]:
@@ -172,6 +173,12 @@ def test_filter_by_officer(client: httpx.Client, seeded: Seeded) -> None:
     items = all_pages(client, seeded.tokens["patel"], officer_id=officer_id, limit=500)
     assert rid in {i["id"] for i in items}
     assert {i["officer_id"] for i in items} == {officer_id}
+
+
+def test_references_are_unique_and_well_formed(seeded: Seeded) -> None:
+    references = list(seeded.references.values())
+    assert len(set(references)) == len(references)
+    assert all(REFERENCE.match(r) for r in references), references
 
 
 def test_filter_by_reference(client: httpx.Client, seeded: Seeded) -> None:

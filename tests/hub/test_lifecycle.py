@@ -13,6 +13,7 @@ from tests.hub.client import (
     expect,
 )
 from tests.hub.conftest import World
+from tests.hub.images import png_bytes
 
 REFERENCE = re.compile(r"^SC-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{2}$")
 
@@ -170,7 +171,11 @@ async def test_fail_from_claimed_and_connected(world: World) -> None:
 async def test_one_active_request_per_device(world: World) -> None:
     api = world.api
     rid, dev = await world.new_request()
-    expect(await api.call("POST", "/requests", dev, json_body={"sdp_offer": FAKE_OFFER}), 409)
+    expect(
+        await api.call("POST", "/requests", dev, json_body={"sdp_offer": FAKE_OFFER}),
+        409,
+        "already_active",
+    )
     # After the first ends, the same device may call again.
     expect(await api.hangup(dev, rid), 200)
     again = await api.create_request(dev)
@@ -231,3 +236,62 @@ async def test_device_and_officer_views(world: World) -> None:
     own_photo = await api.call("GET", "/device/photo", dev)
     assert own_photo.status_code == 200
     assert own_photo.content == photo.content
+
+
+async def test_release_after_device_left_fails_instead_of_requeueing(world: World) -> None:
+    api = world.api
+    smith = await world.op("smith")
+    rid, dev = await world.new_request()
+    expect(await api.claim(smith, rid), 200)
+    expect(await api.connected(smith, rid), 200)
+    expect(await api.hangup(dev, rid), 200)
+    released = expect(await api.release(smith, rid), 200)
+    assert released["state"] == "failed"
+
+
+async def test_snapshot_is_listed_on_the_request(world: World) -> None:
+    api = world.api
+    smith = await world.op("smith")
+    rid, _ = await world.new_request()
+    expect(await api.claim(smith, rid), 200)
+    image = png_bytes()
+    snap = expect(
+        await api.call(
+            "POST",
+            f"/requests/{rid}/snapshots",
+            smith,
+            content=image,
+            headers={"Content-Type": "image/png"},
+        ),
+        201,
+    )
+    assert snap["request_id"] == rid
+    detail = await api.detail(smith, rid)
+    assert [s["id"] for s in detail["snapshots"]] == [snap["id"]]
+    stored = await api.call("GET", f"/snapshots/{snap['id']}", smith)
+    assert stored.content == image
+
+
+async def test_config_tells_clients_the_hub_timings(world: World) -> None:
+    api = world.api
+    for token in (await world.op("smith"), await world.device()):
+        config = expect(await api.call("GET", "/config", token), 200)
+        assert config["ice_servers"] == []
+        assert config["lease_seconds"] == 3.0
+        assert config["expire_after_seconds"] == 60.0
+        assert config["heartbeat_seconds"] == 1.0
+        assert config["server_time"].endswith("Z")
+
+
+async def test_replaced_offer_is_what_the_claimer_gets(world: World) -> None:
+    api = world.api
+    smith = await world.op("smith")
+    rid, dev = await world.new_request()
+    fresh = FAKE_OFFER.replace("VP8", "VP8 ").replace("4611731400430051336", "42")
+    view = expect(
+        await api.call("POST", f"/requests/{rid}/offer", dev, json_body={"sdp_offer": fresh}),
+        200,
+    )
+    assert view["state"] == "queued"
+    claim = expect(await api.claim(smith, rid), 200)
+    assert claim["sdp_offer"] == fresh

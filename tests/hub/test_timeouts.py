@@ -7,12 +7,18 @@ little beyond the bound the protocol promises; nothing sleeps.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 
 import pytest
 
 from hub.server import HubServer
 from tests.hub.client import CONFIRM, EventStream, HubApi, expect
 from tests.hub.conftest import World, discover_collars, start_hub
+
+
+def parse_time(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
 
 LEASE_SECONDS = 3.0  # the module hub's (see conftest.start_hub)
 EXPIRE_AFTER_SECONDS = 1.5
@@ -24,13 +30,18 @@ async def test_lapsed_lease_returns_request_to_queue(world: World) -> None:
     smith, jones = await world.op("smith"), await world.op("jones")
     async with EventStream(api, "/events", jones, last_event_id=0) as stream:
         rid, _ = await world.new_request()
-        expect(await api.claim(smith, rid), 200)
+        claim = expect(await api.claim(smith, rid), 200)
         released = await stream.wait_for_event(
             "request.released", rid, timeout=LEASE_SECONDS + 1 + SLACK_SECONDS
         )
     request = released.json()["request"]
     assert request["state"] == "queued"
     assert request["holder"] is None
+    # The protocol's bound, read from the hub's own clocks: not before the lease ran out, and
+    # within 1 s after (plus slack for a loaded 2-core machine's reaper thread).
+    lease_end = parse_time(claim["request"]["lease_expires_at"])
+    late = (parse_time(released.json()["at"]) - lease_end).total_seconds()
+    assert 0 <= late <= 1 + 2, late
     detail = await api.detail(jones, rid)
     assert detail["request"]["state"] == "queued"
     assert any(entry["actor"] == "hub" for entry in detail["audit"]), detail["audit"]
@@ -146,6 +157,23 @@ async def test_expired_request_refuses_every_action(
             resp = await api.end(smith, rid)
         case _:
             resp = await api.hangup(dev, rid)
-    body = expect(resp, 409)
-    assert body["error"] in ("illegal_transition", "not_holder"), body
+    # Nobody holds an expired request: every action is simply illegal now.
+    expect(resp, 409, "illegal_transition")
     assert await api.detail(patel, rid) == before
+
+
+async def test_lapsed_lease_after_decision_ends_the_request(world: World) -> None:
+    api = world.api
+    smith = await world.op("smith")
+    async with EventStream(api, "/events", smith, last_event_id=0) as stream:
+        rid, _ = await world.new_request()
+        expect(await api.claim(smith, rid), 200)
+        expect(await api.connected(smith, rid), 200)
+        expect(await api.decide(smith, rid, CONFIRM, key="vanished"), 200)
+        # The console vanishes after deciding: the hub ends the call itself.
+        ended = await stream.wait_for_event(
+            "request.ended", rid, timeout=LEASE_SECONDS + 1 + SLACK_SECONDS
+        )
+    request = ended.json()["request"]
+    assert request["state"] == "ended"
+    assert request["decision"]["outcome"] == "confirmed"

@@ -228,7 +228,13 @@ class AiortcCallMedia:
                 frame = as_yuv420p(received)
                 self._remote_frames.put(frame)
                 if self._remote_video_sink is not None:
-                    self._remote_video_sink.offer_frame(frame)
+                    try:
+                        self._remote_video_sink.offer_frame(frame)
+                    except RuntimeError:
+                        # The GUI side is gone (app shutting down, feed deleted): keep the call
+                        # (and snapshots) alive, stop rendering.
+                        _log.warning("%s: video sink failed; no longer rendering", self._name)
+                        self._remote_video_sink = None
         except MediaStreamError:
             _log.info("%s: remote video ended", self._name)
 

@@ -79,18 +79,19 @@ async function boot() {
     showEnrol();
     return;
   }
+  // A request a previous page left open: its media died with that page, and the hub allows one
+  // open request per device, so hang it up before the officer can tap Verify me again.
   const leftOpen = store.loadOpenRequest();
-  if (leftOpen !== null) {
-    // Its media died with the previous page; the hub allows one open request per device.
-    hub.json('POST', `/requests/${leftOpen}/hangup`, undefined, { timeoutMs: 5000 })
+  const tidied = leftOpen === null ? Promise.resolve()
+    : hub.json('POST', `/requests/${leftOpen}/hangup`, undefined, { timeoutMs: 5000 })
       .then(() => store.saveOpenRequest(null))
       .catch((error) => {
-        if (error instanceof HubError) store.saveOpenRequest(null);
+        if (error instanceof HubError) store.saveOpenRequest(null); // already over on the hub
       });
-  }
   try {
     const officer = await hub.json('GET', '/device/me', undefined, { timeoutMs: 8000 });
     store.saveOfficer(officer);
+    await tidied;
     showHome();
   } catch (error) {
     if (error instanceof HubError && error.isAuthFailure) onRevoked(error.detail);
@@ -113,6 +114,7 @@ function renderPhase(phase, info) {
   let detail;
   if (PHASE_TEXT[phase]) {
     [title, detail] = PHASE_TEXT[phase];
+    detail = restartNotice || detail;
   } else if (phase === 'queued') {
     const position = info.position ? `${ordinal(info.position)} in the queue` : 'In the queue';
     title = 'Waiting for a sergeant';
@@ -150,8 +152,12 @@ function renderOutcome(view, at) {
   showScreen('outcome', `decided-${view.outcome}`);
 }
 
-function startCall() {
+// Why a call is being made again automatically (shown until the new call is queued).
+let restartNotice = '';
+
+function startCall(notice = '') {
   if (session && !session.done) return;
+  restartNotice = notice;
   $('verify').disabled = true;
   setError('home-error', '');
   setBanner(null);
@@ -173,7 +179,7 @@ function startCall() {
     revoked: (detail) => onRevoked(detail),
     banner: (message) => setBanner(message),
     openRequest: (id) => store.saveOpenRequest(id),
-    restart: () => startCall(),
+    restart: (message) => startCall(message),
   });
   session = current;
   window.safeConnection.session = current;
@@ -225,7 +231,7 @@ window.safeConnection = {
 };
 
 $('enrol-form').addEventListener('submit', enrol);
-$('verify').addEventListener('click', startCall);
+$('verify').addEventListener('click', () => startCall());
 $('hangup').addEventListener('click', () => session?.hangUp());
 $('remote-video').addEventListener('click', () => $('remote-video').classList.toggle('whole'));
 $('outcome-done').addEventListener('click', onOutcomeButton);

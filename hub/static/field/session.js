@@ -6,7 +6,6 @@
 import { CallError, CameraError, FieldCall, openCamera } from './call.js';
 import { HubError, HubUnreachable } from './hub.js';
 
-const RANK = { queued: 0, claimed: 1, connected: 2, decided: 3 };
 const TERMINAL = new Set(['ended', 'cancelled', 'expired', 'failed']);
 const POLL_MS = 2000;
 const LOCATION_TIMEOUT_MS = 4000;
@@ -37,16 +36,12 @@ async function currentLocation() {
   });
 }
 
-function rankOf(state) {
-  return TERMINAL.has(state) ? 4 : RANK[state] ?? -1;
-}
-
 export class CallSession {
   /**
    * @param {import('./hub.js').HubClient} hub
    * @param {object} ui callbacks: phase(name, info), remoteStream(stream), localStream(stream),
    *   decided(view, at), finished(kind, message, view), revoked(message), banner(message|null),
-   *   openRequest(id|null)
+   *   openRequest(id|null), restart(message)
    */
   constructor(hub, ui) {
     this.hub = hub;
@@ -62,6 +57,7 @@ export class CallSession {
     this.pollTimer = null;
     this.tickTimer = null;
     this.idleMs = 35000;
+    this.eventCount = 0;
     this.wakeLock = null;
     this.onVisible = null;
   }
@@ -110,7 +106,7 @@ export class CallSession {
       if (await this.sendHangup()) this.ui.openRequest(null);
       return;
     }
-    this.apply(view, null, false);
+    this.apply(view, null, null);
     this.followEvents();
     this.pollTimer = setInterval(() => this.poll(), POLL_MS);
     this.tickTimer = setInterval(() => this.tick(), 1000);
@@ -120,7 +116,9 @@ export class CallSession {
     this.hub.followDeviceEvents(this.requestId, {
       signal: this.abort.signal,
       onEvent: (event) => {
-        if (event?.request) this.apply(event.request, event.at, true);
+        if (!event?.request) return;
+        this.eventCount += 1;
+        this.apply(event.request, event.at, event.type);
       },
       onLink: (up) => this.ui.banner(up ? null : 'Connection to the control room lost — retrying…'),
       idleMs: this.idleMs,
@@ -150,10 +148,12 @@ export class CallSession {
 
   async poll() {
     if (this.done || this.requestId === null) return;
+    const eventsBefore = this.eventCount;
     try {
       const view = await this.hub.json('GET', `/requests/${this.requestId}/device`,
         undefined, { timeoutMs: 5000 });
-      this.apply(view, null, false);
+      // An event that arrived meanwhile is at least as fresh as this answer: keep the event's.
+      if (this.eventCount === eventsBefore) this.apply(view, null, null);
     } catch (error) {
       if (error instanceof HubError && error.isAuthFailure) this.fail(error);
       // Otherwise the event stream's banner already tells the officer; keep trying.
@@ -161,25 +161,26 @@ export class CallSession {
   }
 
   /**
-   * Take in the request as the hub sees it. Events arrive in hub order and may move the state
-   * back (a release); poll answers may be older than the last event, so they only move forward.
+   * Take in the request as the hub sees it. `eventType` is set for event-stream messages, which
+   * arrive in hub order (from the request's start on the first connection); it is null for a
+   * poll. Only the ordered stream applies the SDP answer and reacts to a release, so neither a
+   * poll nor a replayed early event can be mistaken for something that happened later.
    */
-  apply(view, at, fromEvent) {
+  apply(view, at, eventType) {
     if (this.done || !view) return;
-    const previous = this.view;
-    if (previous && !fromEvent && rankOf(view.state) < rankOf(previous.state)) return;
     this.view = view;
-    if (view.sdp_answer && this.call && !this.call.answerApplied && view.state !== 'queued') {
+    if (eventType === 'request.released' && this.call?.answerApplied) {
+      // The sergeant gave the call back after media was set up. The hub keeps only our first
+      // offer, which this connection cannot take a second answer for: start over.
+      this.restart('The sergeant passed your call back to the queue. Calling again…');
+      return;
+    }
+    if (eventType && view.sdp_answer && this.call && !this.call.answerApplied
+        && view.state !== 'queued') {
       this.call.applyAnswer(view.sdp_answer).catch((error) => this.fail(error));
     }
     switch (view.state) {
       case 'queued':
-        if (this.call?.answerApplied) {
-          // The sergeant gave the call back after media was set up. The hub keeps only our first
-          // offer, which this connection can no longer accept a second answer for: start over.
-          this.restart('The sergeant passed your call back to the queue. Calling again…');
-          return;
-        }
         this.setPhase('queued', { position: view.queue_position });
         break;
       case 'claimed':
@@ -231,7 +232,7 @@ export class CallSession {
   async hangUp() {
     if (this.done) return;
     const decided = this.view?.state === 'decided';
-    const wasQueued = !this.view || rankOf(this.view.state) < RANK.connected;
+    const wasQueued = !this.view || ['queued', 'claimed'].includes(this.view.state);
     this.hungUp = true;
     const sent = await this.sendHangup();
     const note = sent ? '' : ' The control room could not be told; it will time out.';
@@ -252,11 +253,11 @@ export class CallSession {
     }
   }
 
+  /** Close this call (and its request on the hub), then let the page start a fresh one. */
   async restart(message) {
-    const ui = this.ui;
+    this.finish('restart', message); // first, so that no event races the hang-up below
     await this.sendHangup();
-    this.finish('restart', message);
-    ui.restart(message);
+    this.ui.restart(message);
   }
 
   finishFromHub(view, at) {

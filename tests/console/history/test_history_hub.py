@@ -6,11 +6,14 @@ enough for history); then the console's real adapter, service, view-model and wi
 
 from __future__ import annotations
 
+import gc
 import uuid
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
+from PySide6.QtCore import QCoreApplication, QEvent
 
 from console.adapters.history_api import HistoryApi
 from console.adapters.hub_http import HubHttp
@@ -23,6 +26,8 @@ from protocol import API_PREFIX
 from tests.console.history.fakes import png_bytes, wait_until
 from tests.helpers.hub import auth, device_token, hub_server, login  # noqa: F401
 
+ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
+THEME = Path(__file__).resolve().parents[3] / "resources" / "theme.qss"
 DUMMY_SDP = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=history test\r\nt=0 0\r\n"
 PASSWORDS = {"smith": "smith-demo", "jones": "jones-demo", "patel": "patel-demo"}
 
@@ -56,11 +61,20 @@ def make_calls(url: str) -> dict[str, str]:
             _ok(http.post(f"/requests/{request_id}/claim", headers=operator))
             _ok(http.post(f"/requests/{request_id}/connected", headers=operator))
             if collar == "1001CW":
+                # The snapshot: the officer's (synthetic) photo on file stands in for a frame of
+                # live video, so the screenshot shows a face, as it would in service.
+                me = _ok(http.get("/device/me", headers=device))
+                photo = http.get(f"/officers/{me['id']}/photo", headers=operator)
+                image, kind = (
+                    (photo.content, photo.headers["content-type"].split(";")[0])
+                    if photo.is_success
+                    else (png_bytes((30, 160, 60)), "image/png")
+                )
                 _ok(
                     http.post(
                         f"/requests/{request_id}/snapshots",
-                        content=png_bytes((30, 160, 60)),
-                        headers={**operator, "Content-Type": "image/png"},
+                        content=image,
+                        headers={**operator, "Content-Type": kind},
                     )
                 )
             decided = _ok(
@@ -115,7 +129,6 @@ async def open_console(hub_server, qtbot) -> AsyncIterator:  # noqa: F811
 
     def _open(username: str) -> Console:
         console = Console(hub_server.url, username)
-        qtbot.addWidget(console.tab)
         opened.append(console)
         console.vm.start()
         return console
@@ -123,6 +136,13 @@ async def open_console(hub_server, qtbot) -> AsyncIterator:  # noqa: F811
     yield _open
     for console in opened:
         await console.close()
+        console.tab.deleteLater()
+    opened.clear()
+    # Collect the widgets' reference cycles here, on the GUI thread: left to chance, Python's
+    # cyclic GC may run in the hub's server thread and destroy QObjects (with their timers)
+    # there, which Qt reports as "Timers cannot be stopped from another thread".
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    gc.collect()
 
 
 async def test_supervisor_lists_filters_details_and_exports(calls, open_console, tmp_path):
@@ -166,7 +186,31 @@ async def test_supervisor_lists_filters_details_and_exports(calls, open_console,
     assert len(detail.snapshots) == 1
     snapshot_id = detail.snapshots[0].id
     await wait_until(lambda: vm.detail.image(snapshot_id) is not None, timeout=10)
-    assert vm.detail.image(snapshot_id).width() == 64
+    assert not vm.detail.image(snapshot_id).isNull()
+
+    # A screenshot of the real thing: themed, the row selected, its record and snapshot shown.
+    vm.set_reference("")
+    await console.settle()
+    tab = console.tab
+    if THEME.exists():
+        tab.setStyleSheet(THEME.read_text(encoding="utf-8"))
+    tab.resize(1600, 900)
+    tab.show()
+    row = next(
+        r for r in range(vm.model.rowCount()) if vm.model.row_at(r).item.id == detail.request.id
+    )
+    tab.table.selectRow(row)
+    await wait_until(lambda: vm.detail.current is not None, timeout=10)
+    await wait_until(
+        lambda: any(
+            label.pixmap() is not None and not label.pixmap().isNull()
+            for label in tab.detail.thumbnail_labels().values()
+        ),
+        timeout=10,
+    )
+    tab.detail.ensureWidgetVisible(next(iter(tab.detail.thumbnail_labels().values())))
+    ARTIFACTS.mkdir(exist_ok=True)
+    assert tab.grab().save(str(ARTIFACTS / "history_tab_real_hub.png"))
 
     vm.set_reference("")
     await console.settle()

@@ -11,8 +11,15 @@ from console.domain.history import OutcomeFilter, SortOrder, TimeRange
 from console.models.history_model import REQUEST_ID_ROLE
 from console.models.history_vm import HistoryViewModel
 from console.services.history import HistoryService
-from protocol import Role
-from tests.console.history.fakes import NOW, FakeHistoryPort, varied_items, wait_until
+from protocol import ConsoleEvent, Role
+from tests.console.history.fakes import (
+    NOW,
+    FakeHistoryPort,
+    make_detail,
+    make_item,
+    varied_items,
+    wait_until,
+)
 
 
 class Recorder:
@@ -233,4 +240,61 @@ async def test_an_overlong_reference_is_refused_before_asking_the_hub():
     vm.set_reference("x" * 21)
     assert messages.calls == [("warning", "That is not a reference: they look like SC-4K7Q-2M.")]
     assert port.page_calls == []
+    vm.close()
+
+
+async def test_repeated_refresh_asks_for_the_figures_once_at_a_time():
+    port = FakeHistoryPort(varied_items(5))
+    vm = make_vm(port)
+    vm.start()
+    await wait_until(lambda: vm.headline is not None)
+    assert len(port.stats_calls) == 1
+    gate = asyncio.Event()
+    original = port.stats
+
+    entered: list[dict[str, str]] = []
+
+    async def slow_stats(params):
+        entered.append(params)
+        await gate.wait()
+        return await original(params)
+
+    port.stats = slow_stats
+    for _ in range(5):
+        vm.refresh()
+    await wait_until(lambda: vm.model.rowCount() == 5 and not vm.model.is_loading)
+    assert len(entered) == 1  # the other four found one in flight
+    gate.set()
+    await wait_until(lambda: len(port.stats_calls) == 2)
+    vm.close()
+
+
+def hub_event(kind: str):
+    """A ConsoleEvent of type `kind` (the request body does not matter to the history)."""
+    return ConsoleEvent(id=1, type=kind, at=NOW, request=make_detail(make_item(1)).request)
+
+
+async def test_finished_calls_refresh_the_list_and_figures_quietly():
+    port = FakeHistoryPort(varied_items(5))
+    vm = HistoryViewModel(
+        HistoryService(port, clock=lambda: NOW, page_size=20), auto_refresh_seconds=0.05
+    )
+    vm.start()
+    await wait_until(lambda: vm.model.rowCount() == 5 and vm.headline is not None)
+    pages, stats = len(port.page_calls), len(port.stats_calls)
+    port.items = varied_items(6)  # a call finished meanwhile
+    vm.handle_hub_event(hub_event("request.claimed"))  # not a finishing event: nothing
+    for _ in range(3):  # a burst: one refresh
+        vm.handle_hub_event(hub_event("request.ended"))
+    await wait_until(lambda: vm.model.rowCount() == 6 and len(port.stats_calls) == stats + 1)
+    assert len(port.page_calls) == pages + 1
+
+    # While the supervisor looks at a call, only the figures refresh: the list stays put.
+    vm.select_row(2)
+    await wait_until(lambda: vm.detail.current is not None)
+    port.items = varied_items(7)
+    vm.handle_hub_event(hub_event("request.expired"))
+    await wait_until(lambda: len(port.stats_calls) == stats + 2)
+    assert vm.model.rowCount() == 6
+    assert vm.detail.current.request.id == 3
     vm.close()

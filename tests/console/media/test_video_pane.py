@@ -106,12 +106,16 @@ def test_every_control_has_an_accessible_name(pane: VideoPane) -> None:
 def test_quality_badge_colour_and_figures(pane: VideoPane, badge: str) -> None:
     pane.set_quality(1280, 720, 29.6, 1450.0, 0.4, 23.0, badge)
     assert pane.badge == badge
-    text = pane.quality_badge.text()
+    text = pane.quality_badge.text()  # compact on screen, so the pane fits beside the record
+    assert badge.upper() in text
     assert "1280\u00d7720" in text
     assert "30 fps" in text
-    assert "1450 kbit/s" in text
-    assert "loss 0.4 %" in text
     assert "RTT 23 ms" in text
+    details = pane.quality_badge.toolTip()  # every figure, also for screen readers
+    assert details == pane.quality_badge.accessibleDescription()
+    assert "1450 kbit/s" in details
+    assert "loss 0.4 %" in details
+    assert "RTT 23 ms" in details
     assert BADGE_COLOURS[badge][0] in pane.quality_badge.styleSheet()
 
 

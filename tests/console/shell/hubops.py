@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ class HubOps:
         self.url = url
         self.client = httpx.AsyncClient(base_url=url + API_PREFIX, timeout=10)
         self._devices: dict[str, str] = {}
+        self.operator_tokens: dict[str, str] = {}
 
     async def aclose(self) -> None:
         await self.client.aclose()
@@ -50,8 +52,16 @@ class HubOps:
 
     async def claim_as(self, username: str, request_id: int) -> dict[str, Any]:
         token = login(self.url, username, f"{username}-demo")
+        self.operator_tokens[username] = token
         response = await self.client.post(
             f"/requests/{request_id}/claim", headers={"Authorization": f"Bearer {token}"}
         )
         assert response.is_success, response.text
         return dict(response.json())
+
+    async def hold_claim(self, username: str, request_id: int, every: float = 0.5) -> None:
+        """Renew `username`'s lease until cancelled, as that sergeant's console would."""
+        headers = {"Authorization": f"Bearer {self.operator_tokens[username]}"}
+        while True:
+            await self.client.post(f"/requests/{request_id}/lease", headers=headers)
+            await asyncio.sleep(every)

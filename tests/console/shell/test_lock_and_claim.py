@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
-from console.app import ConsoleApp
+from console.app import ConsoleApp, configure_qt_app
 from console.models.queue_model import Column
 from tests.console.shell.conftest import close_console, shell_settings, sign_in
 from tests.console.shell.helpers import save_screenshot, wait_until
@@ -14,6 +16,7 @@ from tests.console.shell.hubops import HubOps
 
 
 async def test_idle_lock_asks_for_the_password_again(qapp, hub_server, tmp_path):
+    configure_qt_app(qapp)
     app = ConsoleApp(shell_settings(tmp_path, hub_server.url, idle_lock_seconds=0.6))
     await app.start()
     try:
@@ -54,14 +57,17 @@ async def test_idle_lock_asks_for_the_password_again(qapp, hub_server, tmp_path)
 
 async def test_request_taken_by_another_sergeant(console, hub_server):
     ops = HubOps(hub_server.url)
+    holding: asyncio.Task[None] | None = None
     try:
         await sign_in(console)
         request_id = await ops.call_in("1001CW")
         await wait_until(
             lambda: console.queue_model.row_of(request_id) is not None, what="request in the queue"
         )
-        # PS Jones (another console) claims it first, over HTTP.
+        # PS Jones (another console) claims it first, over HTTP, and keeps it (lease renewals:
+        # the test hub's lease is 3 s, after which an unrenewed claim returns to the queue).
         await ops.claim_as("jones", request_id)
+        holding = asyncio.get_running_loop().create_task(ops.hold_claim("jones", request_id))
         await wait_until(
             lambda: (
                 console.queue_model.entry(console.queue_model.row_of(request_id)).taken_by
@@ -85,16 +91,17 @@ async def test_request_taken_by_another_sergeant(console, hub_server):
             what="taken row to leave",
         )
     finally:
+        if holding is not None:
+            holding.cancel()
         await ops.aclose()
 
 
 async def test_claim_lost_in_the_race_reaches_the_message_bar(console, hub_server):
     """The row still looks free locally, but the hub says Jones won: the claim's 409 path."""
-    if console.call_vm is None:
-        return  # call panel not built in this tree: the queue path above covers the message
     ops = HubOps(hub_server.url)
     try:
         await sign_in(console)
+        assert console.call_vm is not None, "the call panel must be built"
         request_id = await ops.call_in("1002CW")
         await wait_until(
             lambda: console.queue_model.row_of(request_id) is not None, what="request in the queue"

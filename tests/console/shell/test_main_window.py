@@ -155,3 +155,39 @@ def test_connection_indicator_texts(qapp, qtbot, tmp_path):
         "Offline — retrying in 12 s"
     )
     assert status_text(LinkStatus(LinkState.OFFLINE), None) == "Offline"
+
+
+def test_enter_and_double_click_answer_the_selected_row(qapp, qtbot, tmp_path):
+    from console.services.queue import entry_from_view
+    from tests.console.shell.fakes import request_view
+
+    window, _ = build_window(tmp_path, qtbot)
+    model = window.queue_panel.table.model()
+    model.queue_reset(
+        [
+            entry_from_view(request_view(7, age_seconds=30)),
+            entry_from_view(request_view(8, age_seconds=5)),
+        ]
+    )
+    panel = window.queue_panel
+    panel.set_waiting_count(2)
+    window.show()
+    qtbot.waitExposed(window)
+    panel.table.selectRow(1)
+    with qtbot.waitSignal(panel.answer_requested, timeout=1000) as answered:
+        qtbot.keyClick(panel.table, Qt.Key.Key_Return)
+    assert answered.args == [8]
+    with qtbot.waitSignal(panel.answer_requested, timeout=1000) as answered:
+        panel.answer_button.click()
+    assert answered.args == [8]
+    assert panel.title.text() == "Waiting: 2"
+    assert not panel.empty.isVisible()
+
+
+def test_indicator_is_calm_before_sign_in(qapp, qtbot, tmp_path):
+    window, _ = build_window(tmp_path, qtbot)
+    vm = ConnectionViewModel()
+    vm.status_changed.connect(window.connection_indicator.set_status)
+    vm.update_status(LinkStatus(LinkState.OFFLINE, detail="not signed in"))
+    assert window.connection_indicator.property("state") == "idle"
+    assert window.connection_indicator.text() == "● Hub: Not signed in"

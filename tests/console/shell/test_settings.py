@@ -71,3 +71,13 @@ def test_every_setting_is_described():
     names = {name for name, _, _ in describe()}
     assert names == set(ConsoleSettings.__dataclass_fields__)
     assert all(help_text for _, _, help_text in describe())
+
+
+def test_missing_display_is_a_clear_message_not_a_qt_abort():
+    from console.app import display_problem
+
+    assert "QT_QPA_PLATFORM=offscreen" in display_problem({}, "linux")
+    assert display_problem({"DISPLAY": ":0"}, "linux") is None
+    assert display_problem({"WAYLAND_DISPLAY": "wayland-0"}, "linux") is None
+    assert display_problem({"QT_QPA_PLATFORM": "offscreen"}, "linux") is None
+    assert display_problem({}, "win32") is None

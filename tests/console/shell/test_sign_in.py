@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from console.app import ConsoleApp
+from console.app import ConsoleApp, configure_qt_app
 from protocol import API_PREFIX
 from tests.console.shell.conftest import close_console, shell_settings, sign_in
 from tests.console.shell.helpers import save_screenshot, wait_until
@@ -58,6 +58,7 @@ async def test_locked_account_says_who_can_unlock_it(console, hub_server):
 
 
 async def test_unreachable_hub_says_what_to_do(qapp, tmp_path):
+    configure_qt_app(qapp)
     app = ConsoleApp(shell_settings(tmp_path, "http://127.0.0.1:9"))
     await app.start()
     try:
