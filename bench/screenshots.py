@@ -42,6 +42,12 @@ from hub.settings import HubSettings  # noqa: E402
 from protocol import API_PREFIX  # noqa: E402
 
 SCREEN = (1366, 768)
+PLACES = {  # where the queue-filler calls come from (field/locations.py style)
+    "1002CW": (51.4613, -0.1156, "Brixton Road, near Brixton tube station"),
+    "1003CW": (51.5154, -0.0722, "Commercial Street, Spitalfields"),
+    "1004CW": (51.5033, -0.1195, "Belvedere Road, South Bank"),
+    "1005CW": (51.4826, -0.0077, "Greenwich High Road, by the DLR"),
+}
 OFFER = (
     "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
     "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 127.0.0.1\r\na=rtpmap:96 VP8/90000\r\n"
@@ -104,8 +110,13 @@ async def device_token(client: httpx.AsyncClient, collar: str) -> str:
 async def call_in(client: httpx.AsyncClient, collar: str) -> tuple[int, str]:
     """A queued request with a canned offer (queue filler: never answered with media)."""
     token = await device_token(client, collar)
+    latitude, longitude, place = PLACES[collar]
+    body = {
+        "sdp_offer": OFFER,
+        "location": {"latitude": latitude, "longitude": longitude, "description": place},
+    }
     response = await client.post(
-        "/requests", json={"sdp_offer": OFFER}, headers={"Authorization": f"Bearer {token}"}
+        "/requests", json=body, headers={"Authorization": f"Bearer {token}"}
     )
     response.raise_for_status()
     return int(response.json()["id"]), token

@@ -26,6 +26,9 @@ from hub.storage.migrate import MigrationError, upgrade_to_head
 from protocol.schemas import IceServer, Role
 
 log = logging.getLogger(__name__)
+# See `_serve`: how long a thread may hold the GIL while another waits for it.
+GIL_SWITCH_INTERVAL_SECONDS = 0.0005
+
 COMMANDS = (
     "serve",
     "verify-audit",
@@ -154,6 +157,12 @@ def _serve(args: argparse.Namespace) -> int:
     # moving it out of the collector's reach keeps full collections, and their pauses in the
     # event fan-out, short. Only here: an embedding process (the console) decides for itself.
     gc.freeze()
+    # The hub's threads (event loop + request workers) share one GIL, and every SQLite call
+    # releases it. With CPython's default 5 ms switch interval a writer that holds the writer
+    # lock can wait up to 5 ms to get the GIL back after each statement while the event loop is
+    # busy fanning out events: ~10 statements per transaction made writes queue for tens of ms
+    # (measured: docs/performance.md). A shorter interval hands the GIL back sooner.
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_SECONDS)
     print(f"Safe Connection hub on {server.url} (database {settings.db_url})", flush=True)
     try:
         stop.wait()

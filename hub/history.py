@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import bisect
 import json
 import math
 from collections.abc import Iterator
@@ -64,37 +65,54 @@ def decode_cursor(cursor: str) -> tuple[datetime, int]:
         raise InvalidRequestError("The cursor is not valid; start again without it") from None
 
 
-def _filtered(query: Select, filters: HistoryFilter, role: Role, operator_id: int) -> Select:
+def _filtered(
+    query: Select, filters: HistoryFilter, role: Role, operator_id: int, joined: bool = False
+) -> Select:
+    """`query` narrowed by `filters` (and to the sergeant's own calls).
+
+    Two shapes for the decision filters, because the planner needs them: a page (ORDER BY
+    created_at LIMIT n) filters through a correlated EXISTS, so it walks requests in index order
+    and stops after one page; counts and stats (`joined=True`, the query already joins
+    `decisions`) filter the join itself, so the planner can start from the decisions index
+    instead of probing every request.
+    """
     conditions = []
     if filters.from_ is not None:
         conditions.append(R.created_at >= filters.from_)
     if filters.to is not None:
         conditions.append(R.created_at < filters.to)
-    # Outcome/reason as a correlated EXISTS, not a join condition: the planner then walks
-    # requests in (created_at, id) index order and stops after one page, instead of collecting
-    # and sorting every matching decision (seconds at a million rows).
-    decision = aliased(Decision)  # its own alias: the outer query joins `decisions` too
+    decision = Decision if joined else aliased(Decision)
     decided = []
     if filters.outcome is not None:
         decided.append(decision.outcome == filters.outcome.value)
     if filters.reason is not None:
         decided.append(decision.reason_code == filters.reason.value)
-    if decided:
+    if filters.reference:
+        decided.append(decision.reference == filters.reference.strip().upper())
+    if decided and joined:
+        conditions.extend(decided)
+    elif decided:
         conditions.append(exists().where(decision.request_id == R.id, *decided))
     if filters.operator_id is not None:
         conditions.append(R.last_holder_id == filters.operator_id)
     if filters.officer_id is not None:
         conditions.append(R.officer_id == filters.officer_id)
-    if filters.reference:
-        reference = filters.reference.strip().upper()
-        conditions.append(
-            R.id.in_(select(Decision.request_id).where(Decision.reference == reference))
-        )
     if filters.state is not None:
         conditions.append(R.state == filters.state.value)
     if role is Role.SERGEANT:
         conditions.append(R.last_holder_id == operator_id)  # sergeants: only calls they held
     return query.where(*conditions) if conditions else query
+
+
+def _has_decision_filter(filters: HistoryFilter) -> bool:
+    return filters.outcome is not None or filters.reason is not None or bool(filters.reference)
+
+
+def _joined(query: Select, filters: HistoryFilter) -> Select:
+    """`query` (over requests) inner-joined to decisions only when a decision filter applies."""
+    if _has_decision_filter(filters):
+        return query.join(Decision, Decision.request_id == R.id)
+    return query
 
 
 def _base_query() -> Select:
@@ -160,8 +178,8 @@ def history_page(
         next_cursor = encode_cursor(last.created_at, last.id)
     total = None
     if with_total:
-        # The filters reach decisions through their own subqueries: no join needed to count.
-        count_query = _filtered(select(func.count(R.id)).select_from(R), filters, role, operator_id)
+        counted = _joined(select(func.count(R.id)).select_from(R), filters)
+        count_query = _filtered(counted, filters, role, operator_id, joined=True)
         total = int(session.scalar(count_query) or 0)
     return HistoryPage(items=items, next_cursor=next_cursor, total=total)
 
@@ -180,49 +198,78 @@ def iter_history(
         session.expunge_all()
 
 
-def _percentile(session: Session, base: Select, count: int, fraction: float) -> float | None:
-    """Nearest-rank percentile of wait_seconds via ORDER BY/OFFSET (portable, index-friendly)."""
-    if count == 0:
+def _percentile(sorted_values: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile of already sorted values."""
+    if not sorted_values:
         return None
+    rank = max(1, math.ceil(fraction * len(sorted_values)))
+    return sorted_values[rank - 1]
+
+
+def _percentile_by_offset(session: Session, base: Select, count: int, fraction: float) -> float:
+    """Nearest-rank percentile via ORDER BY/OFFSET on the wait index (for very many calls)."""
     rank = max(1, math.ceil(fraction * count))
     value = session.scalar(base.order_by(R.wait_seconds).offset(rank - 1).limit(1))
-    return float(value) if value is not None else None
+    return float(value or 0.0)
+
+
+# Up to this many answered calls, their waits are fetched and ranked in Python (one query);
+# beyond it, ORDER BY/OFFSET over the wait index avoids moving up to a million floats.
+MAX_WAITS_IN_MEMORY = 20_000
+# With filters the wait index cannot serve ORDER BY/OFFSET alone, so fetching is cheaper longer.
+MAX_FILTERED_WAITS = 300_000
 
 
 def history_stats(
     session: Session, filters: HistoryFilter, role: Role, operator_id: int
 ) -> HistoryStats:
     """Counts by outcome/state, median and p90 answer time, share answered within 10 s."""
-    grouped = _filtered(
-        select(R.state, Decision.outcome, func.count(R.id))
-        .select_from(R)
-        .outerjoin(Decision, Decision.request_id == R.id)
-        .group_by(R.state, Decision.outcome),
+    # Two narrow group-bys instead of one over requests LEFT JOIN decisions: each can be
+    # answered from an index (states from requests, outcomes from decisions).
+    states = _filtered(
+        _joined(select(R.state, func.count(R.id)).select_from(R), filters).group_by(R.state),
         filters,
         role,
         operator_id,
+        joined=True,
     )
+    unfiltered = filters == HistoryFilter() and role is not Role.SERGEANT
+    outcome_counts = select(Decision.outcome, func.count(Decision.id)).group_by(Decision.outcome)
+    if unfiltered:  # answered from the (outcome, reason) index alone
+        outcomes = outcome_counts
+    else:
+        outcomes = _filtered(
+            outcome_counts.join(R, R.id == Decision.request_id),
+            filters,
+            role,
+            operator_id,
+            joined=True,
+        )
     by_outcome: dict[str, int] = {}
     calls = 0
-    for state, outcome, count in session.execute(grouped).all():
-        key = outcome or state
-        by_outcome[key] = by_outcome.get(key, 0) + int(count)
+    for state, count in session.execute(states).all():
         calls += int(count)
+        if state not in (RequestState.DECIDED.value, RequestState.ENDED.value):
+            by_outcome[state] = int(count)  # decided calls are counted by outcome below
+    for outcome, count in session.execute(outcomes).all():
+        by_outcome[outcome] = int(count)
     waits = _filtered(
-        select(R.wait_seconds).select_from(R).where(R.wait_seconds.is_not(None)),
+        _joined(select(R.wait_seconds).select_from(R), filters).where(R.wait_seconds.is_not(None)),
         filters,
         role,
         operator_id,
+        joined=True,
     )
     answered = int(session.scalar(select(func.count()).select_from(waits.subquery())) or 0)
-    quick = int(
-        session.scalar(
-            select(func.count()).select_from(
-                waits.where(R.wait_seconds <= ANSWERED_WITHIN_SECONDS).subquery()
-            )
-        )
-        or 0
-    )
+    if answered <= MAX_WAITS_IN_MEMORY or (not unfiltered and answered <= MAX_FILTERED_WAITS):
+        values = sorted(float(v) for v in session.scalars(waits).all())
+        median, p90 = _percentile(values, 0.5), _percentile(values, 0.9)
+        quick = bisect.bisect_right(values, ANSWERED_WITHIN_SECONDS)
+    else:
+        median = _percentile_by_offset(session, waits, answered, 0.5)
+        p90 = _percentile_by_offset(session, waits, answered, 0.9)
+        quick_query = waits.where(R.wait_seconds <= ANSWERED_WITHIN_SECONDS).subquery()
+        quick = int(session.scalar(select(func.count()).select_from(quick_query)) or 0)
     # Calls that reached the queue and either got answered or expired count towards the share;
     # a call the officer cancelled before anyone could answer does not.
     expired = by_outcome.get(RequestState.EXPIRED.value, 0)
@@ -230,7 +277,7 @@ def history_stats(
     return HistoryStats(
         calls=calls,
         by_outcome=by_outcome,
-        median_answer_seconds=_percentile(session, waits, answered, 0.5),
-        p90_answer_seconds=_percentile(session, waits, answered, 0.9),
+        median_answer_seconds=median,
+        p90_answer_seconds=p90,
         share_answered_within_10s=(quick / offered) if offered else None,
     )

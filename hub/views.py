@@ -30,7 +30,12 @@ from protocol.schemas import (
 
 def call_sign(operator: Operator) -> str:
     """'PS Smith': how an operator is named to others."""
-    return f"{operator.rank} {operator.display_name}".strip()
+    return call_sign_of(operator.rank, operator.display_name)
+
+
+def call_sign_of(rank: str, display_name: str) -> str:
+    """`call_sign` from the two columns (for Core queries that do not load an Operator)."""
+    return f"{rank} {display_name}".strip()
 
 
 def operator_view(operator: Operator) -> OperatorView:

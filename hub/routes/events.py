@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request
-from sse_starlette.sse import EventSourceResponse
 
 from hub.errors import InvalidRequestError
 from hub.routes.deps import MAX_ID, CallerDep, IdPath, Responses, ServiceDep
+from hub.sse_response import EventStreamResponse
 from hub.streams import console_select, device_select, event_chunks
 from protocol.schemas import API_PREFIX, ErrorBody
 
@@ -33,12 +34,10 @@ def _cursor(header: str | None, query: int | None, default: int) -> int:
     return cursor
 
 
-def _stream(request: Request, chunks: object) -> EventSourceResponse:
-    return EventSourceResponse(
-        chunks,  # type: ignore[arg-type]
-        ping=3600,  # our generator sends `: heartbeat` itself, every heartbeat_seconds
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
-        send_timeout=30,
+def _stream(chunks: AsyncIterator[bytes]) -> EventStreamResponse:
+    # The generator sends `: heartbeat` itself, every heartbeat_seconds.
+    return EventStreamResponse(
+        chunks, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}, send_timeout=30
     )
 
 
@@ -49,14 +48,14 @@ def console_events(
     service: ServiceDep,
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     last_event_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
-) -> EventSourceResponse:
+) -> EventStreamResponse:
     """Every change, for operators. Resume with `Last-Event-ID` / `?last_event_id=`."""
     caller.require_operator()
     cursor = _cursor(last_event_id_header, last_event_id, service.bus.last_id)
     chunks = event_chunks(
         service, service.bus, cursor, service.settings.heartbeat_seconds, console_select
     )
-    return _stream(request, chunks)
+    return _stream(chunks)
 
 
 @router.get("/requests/{request_id}/device-events", responses={**ERRORS, **SSE_RESPONSE})
@@ -67,7 +66,7 @@ def device_events(
     service: ServiceDep,
     last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
     last_event_id: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
-) -> EventSourceResponse:
+) -> EventStreamResponse:
     """Its own request's events, for the device. Without a cursor: from the request's start."""
     service.check_device_request(caller, request_id)
     cursor = _cursor(last_event_id_header, last_event_id, service.first_event_cursor(request_id))
@@ -79,4 +78,4 @@ def device_events(
         device_select(request_id),
         request_id=request_id,
     )
-    return _stream(request, chunks)
+    return _stream(chunks)

@@ -113,6 +113,9 @@ def test_sign_in_answer_see_confirm_and_find_it_in_history(hub_server, qapp, tmp
             second = samples(pane.live_video.grab().toImage())
             assert share_changed(first, second) > 0.005, "the live video is frozen"
             assert not pane.photo.pixmap().isNull(), "no photo on file beside the video"
+            # No devices here: the sergeant is told his camera is missing (local media wired).
+            assert pane.no_camera_label.isVisible()
+            assert "NO CAMERA" in pane.no_camera_label.text()
 
             # 1366x768 mid-call: everything fits, nothing scrolls sideways.
             assert (window.width(), window.height()) == SCREEN
@@ -143,6 +146,8 @@ def test_sign_in_answer_see_confirm_and_find_it_in_history(hub_server, qapp, tmp
             assert result.reference == reference
             assert result.answered_by == "PS Smith"
             await poll_until(lambda: app.call_vm.state.phase == CallPhase.IDLE, "idle")
+            # The officer's last frame is gone: it must never greet the next call.
+            assert not pane.live_video.has_frame()
             assert not window.in_call
             assert not app.queue_panel.compact
 

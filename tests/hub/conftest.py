@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from hub.server import HubServer
-from hub.settings import HubSettings
+from tests.helpers.hub import test_settings
 from tests.hub.client import HubApi
 
 # The named demo officers (docs: shared facts); any of them can place a request.
@@ -25,23 +25,14 @@ NAMED_OFFICERS = ["1001CW", "1002CW", "1003CW", "1004CW", "1005CW"]
 
 
 def start_hub(folder: Path, **overrides: Any) -> HubServer:
-    """A started in-process hub on a free port with a fresh SQLite file and the demo data."""
-    values: dict[str, Any] = {
-        "host": "127.0.0.1",
-        "port": 0,
-        "db_url": f"sqlite:///{folder / 'hub.db'}",
-        "demo": True,
-        "lease_seconds": 3.0,
-        "expire_after_seconds": 60.0,
-        "heartbeat_seconds": 1.0,
-        "reaper_interval_seconds": 0.1,
-        # Cheap password hashing: tests sign in many times on a shared 2-core machine.
-        "argon2_time_cost": 1,
-        "argon2_memory_kib": 8192,
-        "argon2_parallelism": 1,
-    }
+    """A started in-process hub on a free port with a fresh SQLite file and the demo data.
+
+    The hub engineer's `test_settings` (lease 3 s, expiry 60 s, cheap Argon2) plus a 1 s
+    heartbeat and a quick reaper, so time-driven tests wait on events that come soon.
+    """
+    values: dict[str, Any] = {"heartbeat_seconds": 1.0, "reaper_interval_seconds": 0.1}
     values.update(overrides)
-    return HubServer(HubSettings(**values)).start()
+    return HubServer(test_settings(folder, **values)).start()
 
 
 @pytest.fixture(scope="module")

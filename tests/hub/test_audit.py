@@ -49,7 +49,7 @@ def audited_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 assert client.post(f"/requests/{rid}/end", headers=bearer(smith)).is_success
     finally:
         server.stop()
-    return folder / "hub.db"
+    return Path(server.settings.db_url.removeprefix("sqlite:///"))
 
 
 @pytest.fixture
