@@ -113,6 +113,8 @@ async def run(subscribers: int, seconds: float) -> None:
             ("create→delivery p99 (ms)", f"{lag['p99_ms']:.1f}", ""),
             ("wall time (s)", f"{elapsed:.1f}", ""),
             ("hub CPU (% of one core)", f"{100 * hub_cpu / elapsed:.0f}", ""),
+            # Less sensitive to a busy shared box than the rate: CPU per create + hang-up pair.
+            ("hub CPU per request (ms)", f"{1000 * hub_cpu / max(created, 1):.2f}", ""),
             ("bench client CPU (% of one core)", f"{100 * client_cpu / elapsed:.0f}", ""),
         ],
         {
@@ -124,6 +126,7 @@ async def run(subscribers: int, seconds: float) -> None:
             "target_per_second": TARGET_PER_SECOND,
             "meets_target": rate >= TARGET_PER_SECOND,
             "hub_cpu_percent": round(100 * hub_cpu / elapsed),
+            "hub_cpu_ms_per_request": round(1000 * hub_cpu / max(created, 1), 2),
             "client_cpu_percent": round(100 * client_cpu / elapsed),
         },
     )

@@ -250,6 +250,13 @@ async def scenario(hub: HubServer, work: Path, shots: Shots) -> None:
         history_tab = app.window.history_panel
         history_tab.table.selectRow(confirmed)
         await wait_until(lambda: history_vm.detail.selected_id is not None)
+        # Today's figures follow the list (they are asked for once its first page lands).
+        await wait_until(
+            lambda: (
+                history_vm.headline is not None
+                and history_vm.headline.calls >= history_vm.model.rowCount()
+            )
+        )
         await asyncio.sleep(1.0)  # the record and its snapshot load in the background
         shots.save(app.window, "console-history")
         app.window.tabs.setCurrentIndex(0)

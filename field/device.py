@@ -52,7 +52,11 @@ from protocol.schemas import (
 
 log = logging.getLogger(__name__)
 
-HANGUP_TIMEOUT_S = 5.0
+# Generous: on a loaded machine the hub may take seconds to answer, and a hang-up that times out
+# leaves a phantom call in the sergeants' queue (httpx's own read timeout is 10 s).
+HANGUP_TIMEOUT_S = 15.0
+# How long a cancelled call still waits for the answer to a POST /requests already sent.
+CREATE_REQUEST_GRACE_S = 15.0
 PEER_CLOSE_TIMEOUT_S = 5.0
 
 
@@ -269,9 +273,7 @@ class FieldDevice:
             call.peer = _Peer(call.ice_servers, call.video, call.result)
             sdp_offer = await create_offer(call.peer.pc)
             location = self.location or random_london_location()
-            view = await call.client.create_request(sdp_offer, location)
-            call.result.request_id = view.id
-            self._absorb(view, call.result)
+            view = await self._create_request(call, sdp_offer, location)
             position = f", position {view.queue_position}" if view.queue_position else ""
             self._report(
                 f"request {view.id} queued as {officer.display} at "
@@ -289,6 +291,43 @@ class FieldDevice:
             await self._tear_down(call)
 
     # ------------------------------------------------------------------ internals
+
+    async def _create_request(
+        self, call: _Call, sdp_offer: str, location: Location
+    ) -> DeviceRequestView:
+        """POST /requests and record the request, finishing the POST even if we are cancelled.
+
+        Once the POST is on its way the hub may queue the request before we hear back. A Ctrl-C
+        in that window used to cancel the await, so the device never learnt the id, could not
+        hang up, and left a phantom call in the sergeants' queue. The POST therefore runs in its
+        own task; a cancellation waits (bounded) for its answer and records the id, so that
+        `_tear_down` hangs it up, and then goes on being a cancellation.
+        """
+        posting = asyncio.get_running_loop().create_task(
+            call.client.create_request(sdp_offer, location), name="device-create-request"
+        )
+        try:
+            view = await asyncio.shield(posting)
+        except asyncio.CancelledError:
+            await self._remember_late_request(posting, call.result)
+            raise
+        self._remember_request(view, call.result)
+        return view
+
+    async def _remember_late_request(
+        self, posting: asyncio.Task[DeviceRequestView], result: CallResult
+    ) -> None:
+        """Cancelled mid-POST: wait (bounded) for the hub's answer so the request can be hung up."""
+        try:
+            view = await asyncio.wait_for(posting, CREATE_REQUEST_GRACE_S)
+        except Exception as exc:  # whatever it was, the cancellation must go on
+            log.warning("cancelled while creating the request; it may be left queued: %s", exc)
+            return
+        self._remember_request(view, result)
+
+    def _remember_request(self, view: DeviceRequestView, result: CallResult) -> None:
+        result.request_id = view.id
+        self._absorb(view, result)
 
     async def _pump_events(self, call: _Call, request_id: int, read_timeout_s: float) -> None:
         async def on_connected() -> None:

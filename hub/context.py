@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from hub.claim_gate import ClaimGate
 from hub.event_bus import EventBus
 from hub.security import Passwords
 from hub.service import HubService
@@ -22,6 +23,7 @@ class HubContext:
         self._service: HubService | None = None
         self._db: Database | None = None
         self.bus = EventBus(settings.event_ring_size)
+        self.claim_gate = ClaimGate()
 
     @property
     def service(self) -> HubService:

@@ -39,6 +39,7 @@ class EventBus:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = threading.Lock()
         self._closed = False
+        self._wake_pending = False
 
     def bind_loop(self, loop: asyncio.AbstractEventLoop) -> None:
         """Remember the loop that subscribers wait on (called from the app's lifespan)."""
@@ -71,10 +72,17 @@ class EventBus:
         """Publish from a worker thread; the caller still holds the writer lock, so order holds."""
         if not events:
             return
+        loop = self._loop
+        can_wake = loop is not None and not loop.is_closed()
         with self._lock:
             self._append(events)
-        loop = self._loop
-        if loop is not None and not loop.is_closed():
+            # One wake-up per loop turn, however many commits land before it runs: subscribers
+            # then write everything pending as one chunk instead of one socket write per event.
+            schedule = can_wake and not self._wake_pending
+            if schedule:
+                self._wake_pending = True
+        if schedule:
+            assert loop is not None
             loop.call_soon_threadsafe(self._wake)
 
     def _append(self, events: list[BusEvent]) -> None:
@@ -91,6 +99,8 @@ class EventBus:
             del self._events[:excess]
 
     def _wake(self) -> None:
+        with self._lock:
+            self._wake_pending = False
         changed = self._changed
         self._changed = asyncio.Event()
         changed.set()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NoReturn
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub import audit
@@ -95,6 +95,33 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 _ACTIVE_VALUES = [s.value for s in ACTIVE_STATES]
 
 
+# Statements on the hottest paths, built once: constructing a select and computing its cache key
+# costs ~0.25 ms of CPU, several times what SQLite needs to answer it (docs/performance.md).
+_OPERATOR_BY_TOKEN = (
+    select(
+        OperatorSession.expires_at,
+        Operator.id,
+        Operator.username,
+        Operator.role,
+        Operator.rank,
+        Operator.display_name,
+        Operator.active,
+        Operator.locked,
+    )
+    .join(Operator, Operator.id == OperatorSession.operator_id)
+    .where(OperatorSession.token_hash == bindparam("digest"))
+)
+_DEVICE_BY_TOKEN = select(Device.id, Device.revoked, Device.officer_id).where(
+    Device.token_hash == bindparam("digest")
+)
+_INSERT_EVENT = insert(Event)
+_CLAIM_STATE = (
+    select(VerificationRequest.state, Operator.rank, Operator.display_name)
+    .outerjoin(Operator, Operator.id == VerificationRequest.holder_id)
+    .where(VerificationRequest.id == bindparam("request_id"))
+)
+
+
 def utcnow() -> datetime:
     """Aware UTC now."""
     return datetime.now(UTC)
@@ -111,17 +138,36 @@ def encode_sse(event_id: int, event_type: str, data: dict[str, Any]) -> bytes:
     return f"id: {event_id}\nevent: {event_type}\ndata: {body}\n\n".encode()
 
 
+def bus_event(
+    event_id: int,
+    event_type: str,
+    request_id: int | None,
+    created_at: datetime,
+    console_payload: dict[str, Any],
+    device_payload: dict[str, Any],
+) -> BusEvent:
+    """An event's SSE messages for consoles and for the device, encoded once for every reader."""
+    at = iso_z(created_at)
+    console = {"id": event_id, "type": event_type, "at": at, "request": console_payload}
+    device = {"id": event_id, "type": event_type, "at": at, "request": device_payload}
+    return BusEvent(
+        id=event_id,
+        type=event_type,
+        request_id=request_id,
+        console_sse=encode_sse(event_id, event_type, console),
+        device_sse=encode_sse(event_id, event_type, device),
+    )
+
+
 def bus_event_from_row(event: Event) -> BusEvent:
     """Rebuild an event's SSE messages from its stored payload (for cursors older than the ring)."""
-    at = iso_z(event.created_at)
-    console = {"id": event.id, "type": event.type, "at": at, "request": event.payload["request"]}
-    device = {"id": event.id, "type": event.type, "at": at, "request": event.payload["device"]}
-    return BusEvent(
-        id=event.id,
-        type=event.type,
-        request_id=event.request_id,
-        console_sse=encode_sse(event.id, event.type, console),
-        device_sse=encode_sse(event.id, event.type, device),
+    return bus_event(
+        event.id,
+        event.type,
+        event.request_id,
+        event.created_at,
+        event.payload["request"],
+        event.payload["device"],
     )
 
 
@@ -208,18 +254,23 @@ class HubService:
         )
         console_view = request_view(session, request)
         device_view = device_request_view(session, request, self.settings.ice_servers)
-        row = Event(
-            type=event_type,
-            request_id=request.id,
-            payload={
-                "request": console_view.model_dump(mode="json"),
-                "device": device_view.model_dump(mode="json"),
+        console_payload = console_view.model_dump(mode="json")
+        device_payload = device_view.model_dump(mode="json")
+        # A Core INSERT (audit.append has just flushed the session): the id comes back with the
+        # insert, and the SSE bytes are built from the payload in hand instead of a re-read row.
+        inserted = session.connection().execute(
+            _INSERT_EVENT,
+            {
+                "type": event_type,
+                "request_id": request.id,
+                "payload": {"request": console_payload, "device": device_payload},
+                "created_at": now,
             },
-            created_at=now,
         )
-        session.add(row)
-        session.flush()
-        unit.bus_events.append(bus_event_from_row(row))
+        event_id = int(inserted.inserted_primary_key[0])
+        unit.bus_events.append(
+            bus_event(event_id, event_type, request.id, now, console_payload, device_payload)
+        )
         log.info("request %d %s (state %s) by %s", request.id, event_type, request.state, actor)
         return console_view, device_view
 
@@ -229,6 +280,21 @@ class HubService:
         """Check the password; lock the account after `max_failed_logins` failures."""
         failure: Exception | None = None
         result: LoginResult | None = None
+        # Argon2 costs ~0.1 s by design: run it before taking the writer lock, under which one
+        # sign-in would stall every claim and create for as long. The row is re-read under the
+        # lock; if its hash changed in between, the password is checked again there.
+        with self.db.read() as session:
+            seen = session.execute(
+                select(Operator.password_hash, Operator.active, Operator.locked).where(
+                    Operator.username == username
+                )
+            ).first()
+        seen_hash = seen.password_hash if seen is not None else None
+        password_ok = False
+        if seen is None or (not seen.locked and not seen.active):
+            self.passwords.verify(None, password)  # same cost as a wrong password
+        elif not seen.locked:
+            password_ok = self.passwords.verify(seen_hash, password)
         with self.write() as unit:
             session = unit.session
             operator = session.scalar(select(Operator).where(Operator.username == username))
@@ -238,9 +304,12 @@ class HubService:
                     "This account is locked after too many failed sign-ins. Ask an administrator."
                 )
             elif operator is None or not operator.active:
-                self.passwords.verify(None, password)  # same cost as a wrong password
                 failure = UnauthorizedError("Wrong username or password")
-            elif not self.passwords.verify(operator.password_hash, password):
+            elif not (
+                password_ok
+                if operator.password_hash == seen_hash
+                else self.passwords.verify(operator.password_hash, password)
+            ):
                 operator.failed_logins += 1
                 if operator.failed_logins >= self.settings.max_failed_logins:
                     operator.locked = True
@@ -303,24 +372,11 @@ class HubService:
         if not token:
             raise UnauthorizedError("Sign in first (Authorization: Bearer <token>)")
         digest = token_hash(token)
-        # Core column queries on a plain connection: every API call authenticates, and the ORM's
-        # identity map and unit of work cost several times more than the indexed lookup itself.
+        # Prebuilt Core statements on a plain connection: every API call authenticates, and
+        # building a select (plus its cache key) each time cost 4x the indexed lookup itself.
         with self.db.read_connection() as connection:
             if token.startswith(OPERATOR_TOKEN_PREFIX):
-                row = connection.execute(
-                    select(
-                        OperatorSession.expires_at,
-                        Operator.id,
-                        Operator.username,
-                        Operator.role,
-                        Operator.rank,
-                        Operator.display_name,
-                        Operator.active,
-                        Operator.locked,
-                    )
-                    .join(Operator, Operator.id == OperatorSession.operator_id)
-                    .where(OperatorSession.token_hash == digest)
-                ).first()
+                row = connection.execute(_OPERATOR_BY_TOKEN, {"digest": digest}).first()
                 if row is None:
                     raise UnauthorizedError("Your session is not valid; sign in again")
                 if row.expires_at <= utcnow():
@@ -336,11 +392,7 @@ class HubService:
                     call_sign=call_sign_of(row.rank, row.display_name),
                 )
             if token.startswith(DEVICE_TOKEN_PREFIX):
-                device = connection.execute(
-                    select(Device.id, Device.revoked, Device.officer_id).where(
-                        Device.token_hash == digest
-                    )
-                ).first()
+                device = connection.execute(_DEVICE_BY_TOKEN, {"digest": digest}).first()
                 if device is None:
                     raise UnauthorizedError("This device is not enrolled")
                 if device.revoked:
@@ -575,16 +627,19 @@ class HubService:
 
     def claim(self, caller: Caller, request_id: int) -> ClaimResult:
         """queued → claimed with ONE conditional UPDATE; the loser learns who won."""
+        self.check_claimable(caller, request_id)
+        return self.claim_checked(caller, request_id)
+
+    def check_claimable(self, caller: Caller, request_id: int) -> None:
+        """Raise what a claim would raise if the request is already taken (a read, no lock).
+
+        In a 50-way race, 49 losers are answered from this read and never queue for the writer
+        lock; `claim_checked`'s conditional UPDATE still decides between racers that pass it.
+        """
         caller.require_operator(*ANSWERING_ROLES)
-        # Cheap pre-check without the writer lock: in a 50-way race, 49 losers are answered from
-        # a read and never queue for the lock. The conditional UPDATE below still decides.
-        # One Core query (state + holder's call sign), no ORM objects: it runs 49 times per race.
+        # One prebuilt Core query (state + holder's call sign), no ORM objects.
         with self.db.read_connection() as connection:
-            seen = connection.execute(
-                select(VerificationRequest.state, Operator.rank, Operator.display_name)
-                .outerjoin(Operator, Operator.id == VerificationRequest.holder_id)
-                .where(VerificationRequest.id == request_id)
-            ).first()
+            seen = connection.execute(_CLAIM_STATE, {"request_id": request_id}).first()
         if seen is None:
             raise NotFoundError(f"No request {request_id}")
         if seen.state != RequestState.QUEUED.value:
@@ -592,6 +647,10 @@ class HubService:
                 name = call_sign_of(seen.rank, seen.display_name)
                 raise ClaimConflictError(f"{name} has already answered this call", holder=name)
             raise IllegalTransitionError(f"Cannot claim a request that is {seen.state}")
+
+    def claim_checked(self, caller: Caller, request_id: int) -> ClaimResult:
+        """The write half of `claim` (call `check_claimable` first)."""
+        caller.require_operator(*ANSWERING_ROLES)
         with self.write() as unit:
             session = unit.session
             request = session.get(VerificationRequest, request_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from hub.storage.models import Decision, Officer, Operator, Snapshot, VerificationRequest
@@ -49,18 +49,32 @@ def operator_view(operator: Operator) -> OperatorView:
     )
 
 
+# Built once (with bind parameters): these run for every event, and building a select and its
+# cache key costs several times what SQLite needs to answer it.
+_REQUESTS_SINCE = select(func.count(VerificationRequest.id)).where(
+    VerificationRequest.officer_id == bindparam("officer_id"),
+    VerificationRequest.created_at >= bindparam("since"),
+)
+_QUEUED_AHEAD = select(func.count(VerificationRequest.id)).where(
+    VerificationRequest.state == RequestState.QUEUED.value,
+    or_(
+        VerificationRequest.created_at < bindparam("created_at"),
+        and_(
+            VerificationRequest.created_at == bindparam("created_at"),
+            VerificationRequest.id < bindparam("request_id"),
+        ),
+    ),
+)
+_DECISION_OF = select(Decision).where(Decision.request_id == bindparam("request_id"))
+
+
 def _start_of_today() -> datetime:
     return datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
 
 
 def officer_view(session: Session, officer: Officer) -> OfficerView:
     """An officer record, with how many verification requests he made today (UTC)."""
-    today = session.scalar(
-        select(func.count(VerificationRequest.id)).where(
-            VerificationRequest.officer_id == officer.id,
-            VerificationRequest.created_at >= _start_of_today(),
-        )
-    )
+    today = session.scalar(_REQUESTS_SINCE, {"officer_id": officer.id, "since": _start_of_today()})
     return OfficerView(
         id=officer.id,
         collar_number=officer.collar_number,
@@ -102,7 +116,7 @@ def find_decision(session: Session, request: VerificationRequest) -> Decision | 
     """The request's decision; only decided/ended requests can have one (saves a query)."""
     if request.state not in DECIDED_STATES:
         return None
-    return session.scalar(select(Decision).where(Decision.request_id == request.id))
+    return session.scalar(_DECISION_OF, {"request_id": request.id})
 
 
 def request_view(session: Session, request: VerificationRequest) -> RequestView:
@@ -135,16 +149,7 @@ def queue_position(session: Session, request: VerificationRequest) -> int | None
     if request.state != RequestState.QUEUED:
         return None
     ahead = session.scalar(
-        select(func.count(VerificationRequest.id)).where(
-            VerificationRequest.state == RequestState.QUEUED.value,
-            or_(
-                VerificationRequest.created_at < request.created_at,
-                and_(
-                    VerificationRequest.created_at == request.created_at,
-                    VerificationRequest.id < request.id,
-                ),
-            ),
-        )
+        _QUEUED_AHEAD, {"created_at": request.created_at, "request_id": request.id}
     )
     return int(ahead or 0) + 1
 

@@ -121,9 +121,14 @@ def format_duration(seconds: float | None) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}"
 
 
-def format_time(moment: datetime) -> str:
-    """Local wall-clock time as the control room reads it."""
-    return moment.astimezone().strftime("%d %b %Y %H:%M:%S")
+def format_time(moment: datetime, now: datetime | None = None) -> str:
+    """Local wall-clock time as the control room reads it: '29 Nov 10:26:02' this year,
+    '29 Nov 2025 10:26' before (the year instead of the seconds keeps the column narrow)."""
+    local = moment.astimezone()
+    this_year = (now or datetime.now().astimezone()).year
+    if local.year == this_year:
+        return local.strftime("%d %b %H:%M:%S")
+    return local.strftime("%d %b %Y %H:%M")
 
 
 def outcome_key(item: HistoryItem) -> str:

@@ -38,10 +38,19 @@ HEADLINE_WAITS_FOR_PAGE_SECONDS = 5.0
 #: figures query is the hub's heaviest, and a busy control room finishes a call every minute.
 AUTO_REFRESH_SECONDS = 30.0
 
+#: After hub events that change today's figures, the figures alone refresh this soon: a burst of
+#: events (a call claimed, decided and ended within seconds) makes one query, and the supervisor
+#: never sees figures that disagree with what just happened for longer than this.
+FIGURES_REFRESH_SECONDS = 3.0
+
 #: Hub events after which a call's history row exists or changed.
 _FINISHING_EVENTS = frozenset(
     {"request.decided", "request.ended", "request.cancelled", "request.expired", "request.failed"}
 )
+
+#: Hub events that change today's figures: a new call counts at once, an answer changes the
+#: answer times, and every finishing event changes the outcomes.
+_FIGURE_EVENTS = _FINISHING_EVENTS | {"request.created", "request.claimed"}
 
 #: The hub refuses longer reference searches (422); references are 10 characters.
 MAX_REFERENCE_CHARS = 20
@@ -77,6 +86,7 @@ class HistoryViewModel(QObject):
         parent: QObject | None = None,
         *,
         auto_refresh_seconds: float = AUTO_REFRESH_SECONDS,
+        figures_refresh_seconds: float = FIGURES_REFRESH_SECONDS,
     ) -> None:
         super().__init__(parent)
         self._service = service
@@ -84,6 +94,10 @@ class HistoryViewModel(QObject):
         self._auto_refresh.setSingleShot(True)
         self._auto_refresh.setInterval(round(auto_refresh_seconds * 1000))
         self._auto_refresh.timeout.connect(self._refresh_quietly)
+        self._figures_refresh = QTimer(self)
+        self._figures_refresh.setSingleShot(True)
+        self._figures_refresh.setInterval(round(figures_refresh_seconds * 1000))
+        self._figures_refresh.timeout.connect(self._refresh_figures_soon)
         self._tasks = OwnedTasks()
         self._export_task: asyncio.Task[None] | None = None
         self._query = HistoryQuery()
@@ -92,12 +106,18 @@ class HistoryViewModel(QObject):
         self._permissions = Permissions(sees_all_calls=False, may_export=False)
         self._headline: HeadlineFigures | None = None
         self._headline_in_flight = False
+        # Asked for while a query was in flight: that answer may predate what prompted the ask.
+        self._headline_stale = False
+        # The list was reset: today's figures are asked for when its first page lands, so they
+        # are never older than the rows beside them.
+        self._figures_follow_page = False
         self._operators: dict[int, str] = {}
         self._officers: dict[int, str] = {}
         self.model = HistoryTableModel(self)
         self.detail = HistoryDetailViewModel(service, self)
         self.model.loading_changed.connect(self.loading_changed)
         self.model.page_loaded.connect(self.rows_loaded)
+        self.model.page_loaded.connect(self._on_page_loaded)
         self.model.fetch_failed.connect(self._on_fetch_failed)
         self.model.rowsInserted.connect(self._note_new_rows)
         self.detail.message_posted.connect(self.message_posted)
@@ -105,10 +125,18 @@ class HistoryViewModel(QObject):
     # ------------------------------------------------------------------ live updates
 
     def handle_hub_event(self, event: ConsoleEvent) -> None:
-        """The shell forwards every hub event; a finished call schedules a quiet refresh."""
-        finished = event.type in _FINISHING_EVENTS
-        if finished and self._operator is not None and not self._auto_refresh.isActive():
+        """The shell forwards every hub event: a finished call schedules a quiet refresh of the
+        list, and anything that changes today's figures a (sooner) refresh of the figures."""
+        if self._operator is None:
+            return
+        if event.type in _FINISHING_EVENTS and not self._auto_refresh.isActive():
             self._auto_refresh.start()  # a burst of events makes one refresh
+        if event.type in _FIGURE_EVENTS and not self._figures_refresh.isActive():
+            self._figures_refresh.start()
+
+    def _refresh_figures_soon(self) -> None:
+        if self._operator is not None:
+            self._tasks.spawn(self._refresh_headline())
 
     def _refresh_quietly(self) -> None:
         """Refresh today's figures; refresh the list only if that cannot disturb a review (the
@@ -123,8 +151,9 @@ class HistoryViewModel(QObject):
             and self.model.rowCount() <= self._service.first_page_size
         )
         if undisturbed:
-            self._apply(self._query, force=True)
-        self._tasks.spawn(self._refresh_headline())
+            self._apply(self._query, force=True)  # the figures follow when the page lands
+        else:
+            self._tasks.spawn(self._refresh_headline())
 
     # ------------------------------------------------------------------ state
 
@@ -171,7 +200,10 @@ class HistoryViewModel(QObject):
         deadline = loop.time() + HEADLINE_WAITS_FOR_PAGE_SECONDS
         while self.model.is_loading and loop.time() < deadline:
             await self._page_settled()
-        await self._refresh_headline()
+        if self._figures_follow_page:
+            # The page landed before we knew who we are (or is slow): ask for the figures now.
+            self._figures_follow_page = False
+            await self._refresh_headline()
 
     async def _page_settled(self) -> None:
         """Wait until the page in flight lands or fails (or a short time passes)."""
@@ -194,8 +226,11 @@ class HistoryViewModel(QObject):
         so the next operator to sign in never sees the previous one's calls."""
         self._tasks.cancel_all()
         self._auto_refresh.stop()
+        self._figures_refresh.stop()
         self._export_task = None
         self._headline_in_flight = False
+        self._headline_stale = False
+        self._figures_follow_page = False
         self.detail.show_request(None)
         self.detail.close()
         self.model.reset(None)
@@ -252,9 +287,8 @@ class HistoryViewModel(QObject):
         self._apply(query)
 
     def refresh(self) -> None:
-        """Reload from the first page (new calls may have ended) and today's figures."""
+        """Reload from the first page (new calls may have ended) and then today's figures."""
         self._apply(self._query, force=True)
-        self._tasks.spawn(self._refresh_headline())
 
     def retry(self) -> None:
         self.model.retry()
@@ -266,7 +300,14 @@ class HistoryViewModel(QObject):
         self._query = query
         self.query_changed.emit(query)
         self.detail.show_request(None)
+        self._figures_follow_page = True
         self.model.reset(self._loader_for(query))
+
+    def _on_page_loaded(self, _rows: int, _more: bool) -> None:
+        """The first page after a reset landed: refresh today's figures to match the list."""
+        if self._figures_follow_page and self._operator is not None:
+            self._figures_follow_page = False
+            self._tasks.spawn(self._refresh_headline())
 
     def _loader_for(self, query: HistoryQuery) -> PageLoader:
         service = self._service
@@ -300,17 +341,32 @@ class HistoryViewModel(QObject):
     # ------------------------------------------------------------------ headline
 
     async def _refresh_headline(self) -> None:
+        """Ask the hub for today's figures, one query at a time.
+
+        An ask while a query is in flight (F5 held down, a burst of hub events) does not start
+        another query: it marks the answer on its way as stale, and exactly one more query
+        follows it, so the figures shown end up at least as new as the latest ask.
+        """
         if self._headline_in_flight:
-            return  # F5 held down must not queue up one stats query per key repeat
+            self._headline_stale = True
+            return
         self._headline_in_flight = True
         try:
-            self._headline = await self._service.headline_today()
-        except UserFacingError as exc:
-            self.message_posted.emit("warning", f"Today's figures are unavailable: {exc.message}")
-            return
+            while True:
+                self._headline_stale = False
+                try:
+                    headline = await self._service.headline_today()
+                except UserFacingError as exc:
+                    self.message_posted.emit(
+                        "warning", f"Today's figures are unavailable: {exc.message}"
+                    )
+                    return
+                self._headline = headline
+                self.headline_changed.emit(headline)
+                if not self._headline_stale:
+                    return
         finally:
             self._headline_in_flight = False
-        self.headline_changed.emit(self._headline)
 
     # ------------------------------------------------------------------ detail
 

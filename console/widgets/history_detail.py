@@ -34,7 +34,8 @@ from protocol import (
     RequestDetail,
 )
 
-THUMBNAIL_WIDTH = 168
+# Two snapshots (face and warrant card) side by side fit the narrow record panel.
+THUMBNAIL_WIDTH = 144
 
 #: Audit detail keys worth a line in the timeline (the rest is machine detail, e.g. hashes).
 _TIMELINE_KEYS = ("outcome", "reason_code", "reference", "holder", "detail", "reason", "by")
@@ -70,6 +71,8 @@ class HistoryDetail(QScrollArea):
         self.setAccessibleName("Call record")
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        # The panel is narrow beside the table: its texts wrap instead of scrolling sideways.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._vm = detail_vm
         self._thumbnails: dict[int, QLabel] = {}
 
@@ -133,6 +136,7 @@ class HistoryDetail(QScrollArea):
         layout.addWidget(self._section("Checklist"))
         self.checklist_label = self._label("historyDetailChecklist", "Checklist")
         self.checklist_label.setTextFormat(Qt.TextFormat.RichText)
+        self.checklist_label.setWordWrap(True)
         layout.addWidget(self.checklist_label)
 
         layout.addWidget(self._section("Notes"))

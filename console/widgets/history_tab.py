@@ -35,28 +35,34 @@ from console.widgets.history_detail import HistoryDetail
 from console.widgets.history_filters import HistoryFilters
 from console.widgets.stats_header import StatsHeader
 
+# Starting widths, before the theme's font is known (`fit_columns` then measures the samples).
 _COLUMN_WIDTHS = {
-    Column.TIME: 190,
-    Column.REFERENCE: 130,
-    Column.OFFICER: 250,
-    Column.SERGEANT: 130,
+    Column.TIME: 150,
+    Column.REFERENCE: 120,
+    Column.OFFICER: 200,
+    Column.SERGEANT: 110,
     Column.OUTCOME: 110,
-    Column.REASON: 240,
-    Column.WAIT: 70,
+    Column.REASON: 150,
+    Column.WAIT: 60,
     Column.TALK: 80,
 }
 
-#: The widest text each column typically shows (bold for the outcome is covered by the margin).
+#: The widest text each fixed-width column typically shows (bold for the outcome is covered by
+#: the margin). Longer texts are elided with "…"; every cell's tooltip has the whole text.
 _WIDEST_TEXT = {
-    Column.TIME: "29 Nov 2026 09:29:00",
-    Column.REFERENCE: "SC-MMMM-MM",
-    Column.OFFICER: "DC Priya NAIR-SMITH 1234AB",
-    Column.SERGEANT: "PS ANDERSON",
-    Column.OUTCOME: "Confirmed",
-    Column.REASON: "Purpose not credible",
+    Column.TIME: "29 Nov 2026 09:29",
+    Column.REFERENCE: "SC-MK4Q-2M",
+    Column.SERGEANT: "PS Anderson",
+    Column.OUTCOME: "In progress",
+    Column.REASON: "Warrant not valid",
     Column.WAIT: "10:00",
     Column.TALK: "10:00",
 }
+
+#: The selected call's record beside the table: wide enough for its label/value pairs, narrow
+#: enough that all eight columns fit on a 1366-pixel screen. The user can drag the splitter.
+_DETAIL_WIDTH = 330
+_DETAIL_MIN_WIDTH = 260
 
 #: For Help ▸ Shortcuts (`MainWindow.add_shortcut_help(HISTORY_SHORTCUTS)`). They act only
 #: while the History tab has focus.
@@ -99,11 +105,15 @@ class HistoryTab(QWidget):
         # Uniform row height lets the view skip measuring rows: a must for very long lists.
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 12)
+        # Long officer names and reasons are cut with "…" (the tooltip has the whole text).
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        # The last column takes up any spare width; columns are never squeezed below their
-        # content (a narrow window scrolls sideways instead).
-        header.setStretchLastSection(True)
+        # The officer column absorbs the spare width (or the shortage): the table fits its
+        # viewport instead of scrolling sideways on a 1366-pixel screen.
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(Column.OFFICER, QHeaderView.ResizeMode.Stretch)
+        header.setMinimumSectionSize(40)
         for column, width in _COLUMN_WIDTHS.items():
             header.resizeSection(column, width)
         header.setSortIndicatorShown(True)
@@ -116,9 +126,13 @@ class HistoryTab(QWidget):
         self.splitter.setObjectName("historySplitter")
         self.splitter.addWidget(self.table)
         self.splitter.addWidget(self.detail)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
-        self.splitter.setSizes([1160, 440])
+        self.splitter.setChildrenCollapsible(False)
+        # A wider window widens the table, not the record.
+        self.splitter.setStretchFactor(0, 1)
+        self.splitter.setStretchFactor(1, 0)
+        self.detail.setMinimumWidth(_DETAIL_MIN_WIDTH)
+        self.table.setMinimumWidth(480)
+        self.splitter.setSizes([1000, _DETAIL_WIDTH])
         self._columns_fitted = False
 
         self.status_label = QLabel("", self)

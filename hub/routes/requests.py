@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Request, status
 from starlette.concurrency import run_in_threadpool
 
+from hub.claim_gate import ClaimGate
 from hub.errors import InvalidRequestError, UnsupportedMediaTypeError
 from hub.routes.deps import CallerDep, IdPath, Responses, ServiceDep
 from hub.service import HubService, image_mime
@@ -86,9 +87,14 @@ def request_detail(request_id: IdPath, caller: CallerDep, service: ServiceDep) -
 
 
 @router.post("/requests/{request_id}/claim", response_model=ClaimResult, responses=ERRORS)
-def claim(request_id: IdPath, caller: CallerDep, service: ServiceDep) -> ClaimResult:
+async def claim(
+    request_id: IdPath, request: Request, caller: CallerDep, service: ServiceDep
+) -> ClaimResult:
     """queued → claimed. 409 `claim_conflict` (with `holder`) when someone was faster."""
-    return service.claim(caller, request_id)
+    # Losers of a race are answered from the claim in flight or a quick read on the loop; only
+    # one racer per request takes the thread-pool hop to the writer (hub/claim_gate.py).
+    gate: ClaimGate = request.app.state.hub.claim_gate
+    return await gate.claim(service, caller, request_id)
 
 
 @router.post("/requests/{request_id}/lease", response_model=RequestView, responses=ERRORS)

@@ -72,23 +72,38 @@ async def wait_for_decoded_frames(
     raise AssertionError(f"page decoded fewer than {count} frames in {timeout_s:g} s: {stats}")
 
 
-async def video_is_painted(page: Page, selector: str) -> bool:
-    """True when the <video> has real frames with some non-black pixels."""
-    script = """(selector) => {
-        const video = document.querySelector(selector);
-        if (!video || video.videoWidth === 0) return false;
-        const canvas = document.createElement('canvas');
-        canvas.width = 64; canvas.height = 36;
-        const ctx = canvas.getContext('2d');
-        ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
-        const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
-        let bright = 0;
-        for (let i = 0; i < data.length; i += 4) {
-            if (data[i] + data[i + 1] + data[i + 2] > 60) bright += 1;
-        }
-        return bright > 100;
-    }"""
-    return bool(await page.evaluate(script, selector))
+# True when the <video> has real frames with some non-black pixels.
+VIDEO_IS_PAINTED = """(selector) => {
+    const video = document.querySelector(selector);
+    if (!video || video.videoWidth === 0) return false;
+    const canvas = document.createElement('canvas');
+    canvas.width = 64; canvas.height = 36;
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(video, 0, 0, canvas.width, canvas.height);
+    const data = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+    let bright = 0;
+    for (let i = 0; i < data.length; i += 4) {
+        if (data[i] + data[i + 1] + data[i + 2] > 60) bright += 1;
+    }
+    return bright > 100;
+}"""
+
+
+async def wait_for_video_painted(
+    page: Page, selector: str, failure: str, timeout_s: float = 30.0
+) -> None:
+    """Wait until the <video> at `selector` shows non-black frames; fail with `failure`.
+
+    A point-in-time look is not enough: on a loaded machine the first decoded frame can arrive
+    well after the phase that made the video visible, so this polls the same pixel predicate
+    until a generous deadline (it returns as soon as the picture is there).
+    """
+    try:
+        await page.wait_for_function(
+            VIDEO_IS_PAINTED, arg=selector, timeout=timeout_s * 1000, polling=100
+        )
+    except Exception as error:
+        raise AssertionError(f"{failure} (waited {timeout_s:g} s for {selector})") from error
 
 
 def dump(value: object) -> str:

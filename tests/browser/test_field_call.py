@@ -20,9 +20,9 @@ from tests.browser.field_phone import (
     dump,
     media_stats,
     open_enrolled,
-    video_is_painted,
     wait_for_decoded_frames,
     wait_for_phase,
+    wait_for_video_painted,
 )
 from tests.helpers.answerer import HeadlessAnswerer
 from tests.helpers.hub import auth, device_token, login
@@ -81,7 +81,7 @@ async def test_enrol_verify_and_confirm_shows_the_reference(
         await page.wait_for_function(
             "() => document.getElementById('call-detail').textContent.includes('1st in the queue')"
         )
-        assert await video_is_painted(page, "#local-video"), "own camera preview is black"
+        await wait_for_video_painted(page, "#local-video", "own camera preview is black")
         await page.screenshot(path=str(SHOTS / "field-waiting.png"))
 
         call = await sergeant.claim_and_answer(queued.id)
@@ -101,7 +101,7 @@ async def test_enrol_verify_and_confirm_shows_the_reference(
         assert stats["inbound"]["frameWidth"] > 0, dump(stats)
         assert stats["outbound"]["framesEncoded"] >= FRAMES, dump(stats)
         assert stats["inboundAudio"]["packetsReceived"] > 0, dump(stats)
-        assert await video_is_painted(page, "#remote-video"), "sergeant's video is black"
+        await wait_for_video_painted(page, "#remote-video", "sergeant's video is black")
         assert "PS Smith" in await page.inner_text("#call-title")
         await page.screenshot(path=str(SHOTS / "field-in-call.png"))
 
@@ -182,7 +182,7 @@ async def test_hanging_up_while_queued_cancels_the_request(
             await page.wait_for_function(WAKE_LOCK_HELD)
             await page.click("#hangup")
             await wait_for_phase(page, "ended-cancelled")
-            assert await page.evaluate(WAKE_LOCK_RELEASED)
+            await page.wait_for_function(WAKE_LOCK_RELEASED, timeout=30_000)
             assert "cancelled" in (await page.inner_text("#ended-detail")).lower()
             await sergeant.wait_for_state(queued.id, RequestState.CANCELLED)
 

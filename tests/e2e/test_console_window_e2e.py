@@ -162,6 +162,11 @@ def test_sign_in_answer_see_confirm_and_find_it_in_history(hub_server, qapp, tmp
                 lambda: any(item.reference == reference for item in history.items()),
                 "the call in History",
             )
+            # Today's figures follow the list: they count the call listed beside them.
+            await poll_until(
+                lambda: app.history_vm.headline is not None and app.history_vm.headline.calls >= 1,
+                "today's figures counting the call",
+            )
             assert window.grab().save(str(ARTIFACTS / "console-window-history.png"))
         finally:
             await app.shutdown()

@@ -9,8 +9,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import pytest
+
+from field import device as device_module
 from field.device import FieldDevice
-from protocol.schemas import Outcome, ReasonCode, RequestState
+from field.hub_client import DeviceHubClient
+from protocol.schemas import DeviceRequestView, Location, Outcome, ReasonCode, RequestState
 from tests.helpers.answerer import HeadlessAnswerer
 from tests.helpers.field import wait_until
 from tests.helpers.hub import device_token
@@ -48,13 +52,13 @@ async def test_a_call_flows_both_ways_and_the_decision_reaches_the_device(hub_se
                     and device.live.audio is not None
                     and device.live.audio.frames >= MIN_FRAMES
                 ),
-                timeout_s=20,
+                timeout_s=60,
                 what="the device to receive the sergeant's video and audio",
             )
 
             decided = await sergeant.decide(call)
             await sergeant.end(call)
-            result = await asyncio.wait_for(call_task, 20)
+            result = await asyncio.wait_for(call_task, 60)
         finally:
             if not call_task.done():
                 call_task.cancel()
@@ -104,7 +108,7 @@ async def test_a_refusal_reaches_the_device_with_its_reason(hub_server) -> None:
                 notes="warrant suspended on record",
             )
             await sergeant.end(call)
-            result = await asyncio.wait_for(call_task, 20)
+            result = await asyncio.wait_for(call_task, 60)
         finally:
             if not call_task.done():
                 call_task.cancel()
@@ -135,14 +139,14 @@ async def test_after_a_release_the_device_re_offers_and_the_next_answer_works(hu
             # The device notices the release and replaces its (now spent) offer.
             await wait_until(
                 lambda: device.live is not None and device.live.reoffers == 1,
-                timeout_s=20,
+                timeout_s=60,
                 what="the device to re-offer after the release",
             )
             second = await sergeant.claim_and_answer(queued.id)
             await second.wait_for_frames("video", 10)
             decided = await sergeant.decide(second)
             await sergeant.end(second)
-            result = await asyncio.wait_for(call_task, 20)
+            result = await asyncio.wait_for(call_task, 60)
         finally:
             if not call_task.done():
                 call_task.cancel()
@@ -151,3 +155,48 @@ async def test_after_a_release_the_device_re_offers_and_the_next_answer_works(hu
     assert result.reference == decided.decision.reference
     assert result.reoffers == 1
     assert first.claim.sdp_offer != second.claim.sdp_offer  # the second claim got the new offer
+
+
+async def test_cancelled_before_hearing_the_request_was_queued_still_hangs_it_up(
+    hub_server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C between the hub queueing the request and the device reading the answer to its
+    POST (a wide window on a loaded machine) must still hang the request up, not leave a phantom
+    call in the sergeants' queue."""
+    posted = asyncio.Event()
+    answer_read = asyncio.Event()
+
+    class SlowToHearClient(DeviceHubClient):
+        """The real client, except that it is slow to read POST /requests' answer."""
+
+        async def create_request(
+            self, sdp_offer: str, location: Location | None
+        ) -> DeviceRequestView:
+            view = await super().create_request(sdp_offer, location)
+            posted.set()
+            await answer_read.wait()  # the hub has queued it; the device has not heard yet
+            return view
+
+    monkeypatch.setattr(device_module, "DeviceHubClient", SlowToHearClient)
+    device = FieldDevice(hub_server.url, device_token(hub_server, HAPPY))
+    async with HeadlessAnswerer(hub_server.url) as sergeant:
+        call_task = asyncio.create_task(device.call())
+        try:
+            await asyncio.wait_for(posted.wait(), 60)
+            queued = await sergeant.wait_for_request(
+                lambda v: v.state == RequestState.QUEUED and v.officer.collar_number == HAPPY
+            )
+            call_task.cancel()  # Ctrl-C, while the POST's answer is still unread
+            answer_read.set()
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(call_task, 60)
+            cancelled = await sergeant.wait_for_state(queued.id, RequestState.CANCELLED)
+        finally:
+            answer_read.set()
+            if not call_task.done():
+                call_task.cancel()
+                await asyncio.gather(call_task, return_exceptions=True)
+    assert cancelled.state == RequestState.CANCELLED
+    assert device.live is not None
+    assert device.live.request_id == queued.id
+    assert device.live.hung_up_by_us

@@ -176,8 +176,10 @@ async def test_ctrl_c_while_queued_hangs_up(hub_server) -> None:
                 lambda v: v.state == RequestState.QUEUED and v.officer.collar_number == "1001CW"
             )
             process.process.send_signal(signal.SIGINT)
-            run = await process.wait(30)
-            cancelled = await sergeant.wait_for_state(queued.id, RequestState.CANCELLED)
+            run = await process.wait(90)
+            cancelled = await sergeant.wait_for_state(
+                queued.id, RequestState.CANCELLED, timeout_s=60
+            )
     finally:
         await process.stop()
     assert run.returncode == 130, run.describe()

@@ -74,11 +74,11 @@ async def test_demo_calls_are_answered_and_decided(hub_server) -> None:
     try:
         async with HeadlessAnswerer(hub_server.url) as sergeant:
             served = await sergeant.serve(2, min_frames=5)
-        stats = await asyncio.wait_for(stream, 30)
+        stats = await asyncio.wait_for(stream, 90)
     finally:
         stop.set()
         if not stream.done():
-            await asyncio.wait_for(stream, 30)
+            await asyncio.wait_for(stream, 90)
     assert stats.completed == 2, lines
     for call in served:
         assert call.decision is not None

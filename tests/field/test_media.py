@@ -127,7 +127,7 @@ class _ScriptedTrack(MediaStreamTrack):
 async def test_consumer_counts_frames_and_keeps_only_the_newest() -> None:
     consumer = TrackConsumer(_ScriptedTrack(7))
     consumer.start()
-    assert await consumer.wait_for_frames(7, timeout_s=5)
+    assert await consumer.wait_for_frames(7, timeout_s=30)
     assert consumer.stats.frames == 7
     assert (consumer.stats.width, consumer.stats.height) == (32, 24)
     assert consumer.latest is not None

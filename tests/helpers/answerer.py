@@ -84,7 +84,7 @@ class AnsweredCall:
             return None
         return consumer.stats.first_frame_at - self.answered_at
 
-    async def wait_for_frames(self, kind: str, count: int, timeout_s: float = 20.0) -> None:
+    async def wait_for_frames(self, kind: str, count: int, timeout_s: float = 60.0) -> None:
         """Wait until `count` frames of `kind` arrived, or fail the test with the numbers."""
         deadline = time.monotonic() + timeout_s
         if kind == "video":
@@ -146,7 +146,7 @@ class HeadlessAnswerer:
         opened = asyncio.get_running_loop().create_task(self._stream_open.wait())
         try:
             await asyncio.wait(
-                {opened, self._events_task}, timeout=10, return_when=asyncio.FIRST_COMPLETED
+                {opened, self._events_task}, timeout=30, return_when=asyncio.FIRST_COMPLETED
             )
         finally:
             opened.cancel()
@@ -207,7 +207,7 @@ class HeadlessAnswerer:
                 await asyncio.sleep(0.2)  # reconnect backoff, not synchronisation
 
     async def wait_for_request(
-        self, predicate: Callable[[RequestView], bool], timeout_s: float = 30.0
+        self, predicate: Callable[[RequestView], bool], timeout_s: float = 60.0
     ) -> RequestView:
         """The oldest request (by id) whose newest view satisfies `predicate`."""
 
@@ -228,7 +228,7 @@ class HeadlessAnswerer:
             ) from None
 
     async def wait_for_state(
-        self, request_id: int, *states: RequestState, timeout_s: float = 30.0
+        self, request_id: int, *states: RequestState, timeout_s: float = 60.0
     ) -> RequestView:
         """Wait until the request reaches one of `states` (as seen on the event stream)."""
         return await self.wait_for_request(
@@ -241,7 +241,7 @@ class HeadlessAnswerer:
         self,
         request_id: int,
         *,
-        connect_timeout_s: float = 20.0,
+        connect_timeout_s: float = 60.0,
     ) -> AnsweredCall:
         """Claim, answer with media, wait for the device's video, then post /connected."""
         response = self._expect(await self.http.post(f"/requests/{request_id}/claim"), 200)

@@ -51,7 +51,7 @@ from console.widgets.video_pane import VideoPane
 from field.device import CallResult, FieldDevice
 from protocol import ConsoleEvent
 
-DEFAULT_WAIT_S = 20.0
+DEFAULT_WAIT_S = 60.0
 
 
 def run_on_qasync[T](coro: Coroutine[Any, Any, T]) -> T:

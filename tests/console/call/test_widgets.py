@@ -211,7 +211,7 @@ def test_confirm_on_a_warning_record_needs_an_override_reason(qtbot, decision) -
 def test_keyboard_shortcuts_confirm_and_refuse(qtbot, decision) -> None:
     _vm, panel, requested = decision
     panel.activateWindow()
-    qtbot.waitUntil(panel.isActiveWindow, timeout=2000)
+    qtbot.waitUntil(panel.isActiveWindow, timeout=20000)
     panel.reason.setCurrentIndex(panel.reason.findData(ReasonCode.FACE_MISMATCH.value))
     qtbot.keyClick(panel, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
     assert [d.reason_code for d in requested] == [ReasonCode.FACE_MISMATCH]

@@ -273,7 +273,7 @@ class FakeHistoryPort:
         return len(rows)
 
 
-async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_until(condition: Callable[[], bool], timeout: float = 30.0) -> None:
     """Poll `condition` on the running (qasync) loop until true; fail after `timeout` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

@@ -218,7 +218,7 @@ async def test_supervisor_lists_filters_details_and_exports(calls, open_console,
     finished: list[tuple[bool, str]] = []
     vm.export_finished.connect(lambda ok, text: finished.append((ok, text)))
     vm.export_to(str(target))
-    await wait_until(lambda: bool(finished), timeout=15)
+    await wait_until(lambda: bool(finished), timeout=60)
     assert finished == [(True, "Exported 4 calls to export.csv.")]
     lines = target.read_text().splitlines()
     assert len(lines) == 5

@@ -191,3 +191,30 @@ async def test_keyboard_shortcuts_reload_and_search(qtbot):
     qtbot.keyClick(tab.table, Qt.Key.Key_F, Qt.KeyboardModifier.ControlModifier)
     await wait_until(lambda: tab.filters.reference_edit.hasFocus())
     vm.close()
+
+
+async def test_at_1366_pixels_the_table_fits_without_scrolling_sideways(qtbot):
+    """A laptop-sized control-room screen: all eight columns fit, long names are elided (their
+    tooltip has the whole text), and the record beside the table does not scroll sideways."""
+    long_name = "DC Alexandra Catherine MONTGOMERY-WHITTINGTON 4321AB"
+    items = varied_items(10)
+    items[0] = items[0].model_copy(update={"officer": long_name})
+    vm, tab = make_tab(qtbot, FakeHistoryPort(items), themed=True)
+    tab.resize(1330, 680)  # the tab's share of a 1366x768 window
+    vm.start()
+    await wait_until(lambda: tab.table.model().rowCount() == 10 and not vm.model.is_loading)
+    tab.table.selectRow(0)
+    await wait_until(lambda: tab.detail.reference_label.text() == items[0].reference)
+    await wait_until(lambda: tab.table.horizontalScrollBar().maximum() == 0)
+    header = tab.table.horizontalHeader()
+    assert header.sectionViewportPosition(Column.TALK) + header.sectionSize(Column.TALK) <= (
+        tab.table.viewport().width()
+    )
+    officer_width = header.sectionSize(Column.OFFICER)
+    assert officer_width >= 120  # the name column is not squeezed to nothing
+    assert tab.table.fontMetrics().horizontalAdvance(long_name) > officer_width  # so: elided
+    model = tab.table.model()
+    assert model.data(model.index(0, Column.OFFICER), Qt.ItemDataRole.ToolTipRole) == long_name
+    assert tab.detail.horizontalScrollBar().maximum() == 0
+    assert tab.detail.width() < tab.table.width()
+    vm.close()

@@ -262,10 +262,70 @@ async def test_repeated_refresh_asks_for_the_figures_once_at_a_time():
     port.stats = slow_stats
     for _ in range(5):
         vm.refresh()
-    await wait_until(lambda: vm.model.rowCount() == 5 and not vm.model.is_loading)
-    assert len(entered) == 1  # the other four found one in flight
+    # The figures follow the list: asked for once, when the (last) first page lands.
+    await wait_until(lambda: vm.model.rowCount() == 5 and not vm.model.is_loading and entered)
+    assert len(entered) == 1
+    # More refreshes while that query is in flight queue up exactly one more, not one each.
+    for _ in range(3):
+        vm.refresh()
+        await wait_until(lambda: not vm.model.is_loading)
+    assert len(entered) == 1
     gate.set()
-    await wait_until(lambda: len(port.stats_calls) == 2)
+    await wait_until(lambda: len(port.stats_calls) == 3 and len(entered) == 2)
+    vm.close()
+
+
+async def test_figures_asked_for_while_a_query_is_in_flight_are_not_lost():
+    """The answer in flight may predate the ask: one more query follows, and its figures win."""
+    port = FakeHistoryPort(varied_items(5))
+    vm = make_vm(port)
+    vm.start()
+    await wait_until(lambda: vm.headline is not None)
+    gate = asyncio.Event()
+    original = port.stats
+    entered: list[dict[str, str]] = []
+
+    async def slow_stats(params):
+        entered.append(params)
+        answer = await original(params)  # the hub counted now ...
+        await gate.wait()  # ... and the answer is slow to arrive
+        return answer
+
+    port.stats = slow_stats
+    headline = Recorder(vm.headline_changed)
+    vm.refresh()
+    await wait_until(lambda: not vm.model.is_loading and len(entered) == 1)
+    stale_calls = port.stats_result.calls
+    port.stats_result = port.stats_result.model_copy(update={"calls": stale_calls + 1})
+    vm.refresh()  # a call was made meanwhile; the query in flight did not count it
+    await wait_until(lambda: not vm.model.is_loading)
+    gate.set()
+    await wait_until(lambda: len(headline.calls) == 2)
+    assert [figures.calls for (figures,) in headline.calls] == [stale_calls, stale_calls + 1]
+    assert len(entered) == 2
+    assert vm.headline is not None
+    assert vm.headline.calls == stale_calls + 1
+    vm.close()
+
+
+async def test_events_that_change_the_figures_refresh_them_soon():
+    port = FakeHistoryPort(varied_items(5))
+    vm = HistoryViewModel(
+        HistoryService(port, clock=lambda: NOW, page_size=20),
+        auto_refresh_seconds=3600,
+        figures_refresh_seconds=0.05,
+    )
+    vm.start()
+    await wait_until(lambda: vm.headline is not None and not vm.model.is_loading)
+    pages, stats = len(port.page_calls), len(port.stats_calls)
+    for _ in range(3):  # a burst: one query
+        vm.handle_hub_event(hub_event("request.created"))
+    await wait_until(lambda: len(port.stats_calls) == stats + 1)
+    vm.handle_hub_event(hub_event("request.claimed"))
+    await wait_until(lambda: len(port.stats_calls) == stats + 2)
+    vm.handle_hub_event(hub_event("request.ended"))
+    await wait_until(lambda: len(port.stats_calls) == stats + 3)
+    assert len(port.page_calls) == pages  # the list waits for its own (slower) refresh
     vm.close()
 
 

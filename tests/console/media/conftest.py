@@ -20,7 +20,7 @@ TEST_CARD = CardStyle(width=640, height=360)
 
 
 async def wait_until(
-    predicate: Callable[[], bool], timeout: float = 15.0, what: str = "condition"
+    predicate: Callable[[], bool], timeout: float = 60.0, what: str = "condition"
 ) -> None:
     """Poll `predicate` (processing Qt events in between) until true or the deadline passes."""
     deadline = time.monotonic() + timeout

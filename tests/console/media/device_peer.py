@@ -105,14 +105,14 @@ class DevicePeer:
         return self.connection_states[-1] if self.connection_states else "new"
 
     async def offer(self) -> str:
-        return await self.thread.run(self._offer(), timeout_s=10)
+        return await self.thread.run(self._offer(), timeout_s=30)
 
     async def accept(self, answer_sdp: str) -> None:
-        await self.thread.run(self._accept(answer_sdp), timeout_s=10)
+        await self.thread.run(self._accept(answer_sdp), timeout_s=30)
 
     async def close(self) -> None:
         with contextlib.suppress(Exception):
-            await self.thread.run(self._close(), timeout_s=10)
+            await self.thread.run(self._close(), timeout_s=30)
         await asyncio.to_thread(self.thread.stop)
 
     async def _offer(self) -> str:

@@ -110,7 +110,7 @@ async def test_quality_and_snapshot(engine: AiortcMediaEngine, device) -> None:
 
     await wait_until(
         lambda: call.quality().fps > 0 and call.quality().width > 0,
-        timeout=20,
+        timeout=60,
         what="quality figures",
     )
     quality = call.quality()
@@ -133,7 +133,7 @@ async def test_close_twice_is_safe_and_tells_the_peer(engine: AiortcMediaEngine,
 
     await wait_until(
         lambda: device.connection_state in ("closed", "failed"),
-        timeout=20,
+        timeout=60,
         what="the device to notice the hang-up",
     )
     await wait_until(lambda: MediaState.CLOSED in log.states(), what="CLOSED event")
@@ -214,7 +214,7 @@ async def test_shutdown_hangs_up_calls_left_open(feeds, device) -> None:
     await wait_until(lambda: MediaState.CLOSED in log.states(), what="CLOSED event")
     await wait_until(
         lambda: device.connection_state in ("closed", "failed"),
-        timeout=20,
+        timeout=60,
         what="the device to notice the shutdown",
     )
     with pytest.raises(RuntimeError, match="shut down"):

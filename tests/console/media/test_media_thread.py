@@ -17,7 +17,7 @@ async def test_runs_on_its_own_thread() -> None:
         async def where() -> str:
             return threading.current_thread().name
 
-        assert await media.run(where(), timeout_s=5) == "media-test"
+        assert await media.run(where(), timeout_s=30) == "media-test"
     finally:
         media.stop()
 

@@ -39,7 +39,7 @@ def test_only_the_newest_frame_is_rendered_after_a_busy_gui(qtbot) -> None:
     assert feed.offered_count == 50
     assert feed.rendered_count == 0
 
-    with qtbot.waitSignal(feed.frame_rendered, timeout=5000) as rendered:
+    with qtbot.waitSignal(feed.frame_rendered, timeout=30000) as rendered:
         pass  # waiting processes events: the one queued render runs
     QApplication.processEvents()
 
@@ -53,7 +53,7 @@ def test_first_frame_signal_fires_once(qtbot) -> None:
     firsts: list[bool] = []
     feed.first_frame.connect(lambda: firsts.append(True))
     for luma in (50, 90, 130):
-        with qtbot.waitSignal(feed.frame_rendered, timeout=5000):
+        with qtbot.waitSignal(feed.frame_rendered, timeout=30000):
             feed.offer_frame(flat_frame(luma))
     assert firsts == [True]
     assert feed.rendered_count == 3
@@ -85,7 +85,7 @@ def test_copy_respects_padded_source_strides(qapp) -> None:
 
 def test_clear_blanks_the_sink(qtbot) -> None:
     feed = RemoteVideoFeed()
-    with qtbot.waitSignal(feed.frame_rendered, timeout=5000):
+    with qtbot.waitSignal(feed.frame_rendered, timeout=30000):
         feed.offer_frame(flat_frame(100))
     assert feed.video_sink.videoFrame().isValid()
     feed.clear()

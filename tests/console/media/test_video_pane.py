@@ -56,7 +56,7 @@ def test_clicking_the_live_video_zooms_the_same_feed(qtbot) -> None:
     pane.show()
     planes = np.full((360 * 3 // 2, 640), 128, dtype=np.uint8)
     planes[:360] = 230
-    with qtbot.waitSignal(remote.frame_rendered, timeout=5000):
+    with qtbot.waitSignal(remote.frame_rendered, timeout=30000):
         remote.offer_frame(av.VideoFrame.from_ndarray(planes, format="yuv420p"))
 
     pane.live_video.setFocus()
@@ -70,18 +70,18 @@ def test_clicking_the_live_video_zooms_the_same_feed(qtbot) -> None:
 
 
 def test_buttons_forward_intent(qtbot, pane: VideoPane) -> None:
-    with qtbot.waitSignal(pane.mute_toggled, timeout=1000) as muted:
+    with qtbot.waitSignal(pane.mute_toggled, timeout=10000) as muted:
         qtbot.mouseClick(pane.mute_button, Qt.MouseButton.LeftButton)
     assert muted.args == [True]
     assert pane.mute_button.accessibleName() == "Unmute microphone"
 
-    with qtbot.waitSignal(pane.camera_toggled, timeout=1000) as camera:
+    with qtbot.waitSignal(pane.camera_toggled, timeout=10000) as camera:
         qtbot.mouseClick(pane.camera_button, Qt.MouseButton.LeftButton)
     assert camera.args == [False]  # camera switched off
 
-    with qtbot.waitSignal(pane.hangup_requested, timeout=1000):
+    with qtbot.waitSignal(pane.hangup_requested, timeout=10000):
         qtbot.mouseClick(pane.hangup_button, Qt.MouseButton.LeftButton)
-    with qtbot.waitSignal(pane.snapshot_requested, timeout=1000):
+    with qtbot.waitSignal(pane.snapshot_requested, timeout=10000):
         qtbot.mouseClick(pane.snapshot_button, Qt.MouseButton.LeftButton)
 
 
@@ -194,7 +194,7 @@ def test_local_media_monitor_drives_meter_and_no_camera_notice(qtbot, pane: Vide
     assert "No camera found" in pane.no_camera_label.text()
 
     source.level = 0.42
-    qtbot.waitUntil(lambda: pane.mic_meter.level == pytest.approx(0.42), timeout=2000)
+    qtbot.waitUntil(lambda: pane.mic_meter.level == pytest.approx(0.42), timeout=20000)
 
     for listener in source.listeners:  # the camera came up
         listener(FakeStatus(False, "Camera on"))

@@ -13,7 +13,7 @@ ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
 
 
 async def wait_until(
-    condition: Callable[[], object], *, timeout: float = 10.0, what: str = "condition"
+    condition: Callable[[], object], *, timeout: float = 30.0, what: str = "condition"
 ) -> None:
     """Poll `condition` on the running loop until it is truthy; fail after `timeout` seconds."""
     deadline = time.monotonic() + timeout
@@ -37,4 +37,4 @@ def activate(qapp, qtbot, window: QWidget) -> None:
     handle = window.windowHandle()
     assert handle is not None, "show() the window first"
     handle.requestActivate()
-    qtbot.waitUntil(lambda: qapp.focusWindow() is handle, timeout=2000)
+    qtbot.waitUntil(lambda: qapp.focusWindow() is handle, timeout=20000)

@@ -30,7 +30,7 @@ async def test_idle_lock_asks_for_the_password_again(qapp, hub_server, tmp_path)
             )
             assert app.lock_vm._idle.last_activity > before
         # ...silence locks it.
-        await wait_until(lambda: app.lock_dialog.isVisible(), timeout=5, what="idle lock")
+        await wait_until(lambda: app.lock_dialog.isVisible(), timeout=30, what="idle lock")
         assert app.lock_vm.is_locked
         assert "PS Smith" in app.lock_dialog.who.text()
         save_screenshot(app.lock_dialog, "lock_dialog")
@@ -87,7 +87,7 @@ async def test_request_taken_by_another_sergeant(console, hub_server):
         # After the linger the row leaves.
         await wait_until(
             lambda: console.queue_model.row_of(request_id) is None,
-            timeout=6,
+            timeout=30,
             what="taken row to leave",
         )
     finally:

@@ -91,9 +91,9 @@ def test_keyboard_shortcuts_reach_the_queue(qapp, qtbot, tmp_path):
     window.show()
     qtbot.waitExposed(window)
     activate(qapp, qtbot, window)
-    with qtbot.waitSignal(window.queue_panel.answer_oldest_requested, timeout=1000):
+    with qtbot.waitSignal(window.queue_panel.answer_oldest_requested, timeout=10000):
         qtbot.keyClick(window, Qt.Key.Key_F2)
-    with qtbot.waitSignal(window.queue_panel.mute_toggled, timeout=1000) as muted:
+    with qtbot.waitSignal(window.queue_panel.mute_toggled, timeout=10000) as muted:
         window.mute_action.trigger()
     assert muted.args == [True]
     assert window.queue_panel.mute_button.text() == "Chime: MUTED"
@@ -174,10 +174,10 @@ def test_enter_and_double_click_answer_the_selected_row(qapp, qtbot, tmp_path):
     window.show()
     qtbot.waitExposed(window)
     panel.table.selectRow(1)
-    with qtbot.waitSignal(panel.answer_requested, timeout=1000) as answered:
+    with qtbot.waitSignal(panel.answer_requested, timeout=10000) as answered:
         qtbot.keyClick(panel.table, Qt.Key.Key_Return)
     assert answered.args == [8]
-    with qtbot.waitSignal(panel.answer_requested, timeout=1000) as answered:
+    with qtbot.waitSignal(panel.answer_requested, timeout=10000) as answered:
         panel.answer_button.click()
     assert answered.args == [8]
     assert panel.title.text() == "Waiting: 2"
