@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.errors import ClaimConflictError
 from hub.service import ANSWERING_ROLES, Caller, HubService
+from hub.writer import WriterThread
 from protocol.schemas import ClaimResult
 
 
@@ -26,7 +27,9 @@ class ClaimGate:
         # request id → future of the in-flight claim: the winner's call sign, or None if it failed
         self._in_flight: dict[int, asyncio.Future[str | None]] = {}
 
-    async def claim(self, service: HubService, caller: Caller, request_id: int) -> ClaimResult:
+    async def claim(
+        self, service: HubService, writer: WriterThread, caller: Caller, request_id: int
+    ) -> ClaimResult:
         """Claim `request_id` for `caller`, or raise what the claim would raise."""
         caller.require_operator(*ANSWERING_ROLES)  # a 403 comes before any 409
         while (pending := self._in_flight.get(request_id)) is not None:
@@ -43,7 +46,7 @@ class ClaimGate:
                 service.check_claimable(caller, request_id)
             else:
                 await run_in_threadpool(service.check_claimable, caller, request_id)
-            result = await run_in_threadpool(service.claim_checked, caller, request_id)
+            result = await writer.run(service.claim_checked, caller, request_id)
             holder = result.request.holder
             return result
         finally:

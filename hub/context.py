@@ -11,6 +11,7 @@ from hub.service import HubService
 from hub.settings import HubSettings
 from hub.storage.database import Database
 from hub.storage.migrate import upgrade_to_head
+from hub.writer import WriterThread
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ class HubContext:
         self._db: Database | None = None
         self.bus = EventBus(settings.event_ring_size)
         self.claim_gate = ClaimGate()
+        self.writer = WriterThread()
 
     @property
     def service(self) -> HubService:
@@ -60,7 +62,8 @@ class HubContext:
         self.bus.close_threadsafe()
 
     def close(self) -> None:
-        """Dispose of the database connections."""
+        """Stop the writer thread, then dispose of the database connections."""
+        self.writer.close()
         if self._db is not None:
             self._db.dispose()
             self._db = None

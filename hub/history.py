@@ -237,6 +237,13 @@ def history_stats(
     outcome_counts = select(Decision.outcome, func.count(Decision.id)).group_by(Decision.outcome)
     if unfiltered:  # answered from the (outcome, reason) index alone
         outcomes = outcome_counts
+    elif filters.from_ is not None or filters.to is not None:
+        # A time range (the console asks for "today"): the matching request ids come from the
+        # created_at index, then their decisions by request_id. As a join, SQLite walked every
+        # decision in outcome order instead (0.7 s in process, 3.8 s through a busy hub, for
+        # ~1,100 calls among 1,000,000).
+        request_ids = _filtered(select(R.id), filters, role, operator_id)
+        outcomes = outcome_counts.where(Decision.request_id.in_(request_ids))
     else:
         outcomes = _filtered(
             outcome_counts.join(R, R.id == Decision.request_id),

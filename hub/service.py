@@ -115,6 +115,16 @@ _DEVICE_BY_TOKEN = select(Device.id, Device.revoked, Device.officer_id).where(
     Device.token_hash == bindparam("digest")
 )
 _INSERT_EVENT = insert(Event)
+_ACTIVE_OF_DEVICE = (
+    select(VerificationRequest.id)
+    .where(
+        VerificationRequest.device_id == bindparam("device_id"),
+        VerificationRequest.state.in_(_ACTIVE_VALUES),
+    )
+    .limit(1)
+)
+_REQUEST = select(VerificationRequest).where(VerificationRequest.id == bindparam("request_id"))
+_REQUEST_FOR_UPDATE = _REQUEST.with_for_update()
 _CLAIM_STATE = (
     select(VerificationRequest.state, Operator.rank, Operator.display_name)
     .outerjoin(Operator, Operator.id == VerificationRequest.holder_id)
@@ -267,7 +277,10 @@ class HubService:
                 "created_at": now,
             },
         )
-        event_id = int(inserted.inserted_primary_key[0])
+        primary_key = inserted.inserted_primary_key
+        if primary_key is None:  # every dialect we support returns it; fail loudly if not
+            raise RuntimeError("the database did not return the new event's id")
+        event_id = int(primary_key[0])
         unit.bus_events.append(
             bus_event(event_id, event_type, request.id, now, console_payload, device_payload)
         )
@@ -434,14 +447,7 @@ class HubService:
         caller.require_device()
         with self.write() as unit:
             session = unit.session
-            active = session.scalar(
-                select(VerificationRequest.id)
-                .where(
-                    VerificationRequest.device_id == caller.id,
-                    VerificationRequest.state.in_(_ACTIVE_VALUES),
-                )
-                .limit(1)
-            )
+            active = session.scalar(_ACTIVE_OF_DEVICE, {"device_id": caller.id})
             if active is not None:
                 raise AlreadyActiveError(
                     f"This device already has an active request ({active}); hang it up first"
@@ -470,10 +476,8 @@ class HubService:
         self, session: Session, caller: Caller, request_id: int, for_update: bool = False
     ) -> VerificationRequest:
         caller.require_device()
-        query = select(VerificationRequest).where(VerificationRequest.id == request_id)
-        if for_update:
-            query = query.with_for_update()
-        request = session.scalar(query)
+        query = _REQUEST_FOR_UPDATE if for_update else _REQUEST
+        request = session.scalar(query, {"request_id": request_id})
         # Another device's request is reported as missing: devices learn nothing about others.
         if request is None or request.device_id != caller.id:
             raise NotFoundError(f"No request {request_id} for this device")

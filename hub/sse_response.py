@@ -49,7 +49,11 @@ class EventStreamResponse(Response):
 
         async def watch_for_disconnect() -> None:
             while True:
-                message = await receive()
+                try:
+                    message = await receive()
+                except Exception:  # e.g. a body over the limit on a GET: nothing to watch
+                    log.debug("event stream: stopped watching for disconnect", exc_info=True)
+                    return
                 if message["type"] == "http.disconnect":
                     if not state["finished"]:
                         state["disconnected"] = True

@@ -66,8 +66,13 @@ class HubHttp:
         merged = {**self.auth_headers(), **(headers or {})}
         try:
             response = await self.client.request(
-                method, API_PREFIX + path, json=json, params=params, content=content,
-                headers=merged, timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+                method,
+                API_PREFIX + path,
+                json=json,
+                params=params,
+                content=content,
+                headers=merged,
+                timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
             )
         except (httpx.TransportError, httpx.TimeoutException) as exc:
             log.info("hub unreachable on %s %s: %s", method, path, type(exc).__name__)
@@ -92,8 +97,9 @@ def error_from_response(response: httpx.Response) -> UserFacingError:
     detail = str(body.get("detail", "")) or response.reason_phrase
     status = response.status_code
     if status == 401:
-        return AuthenticationError(detail or "Your session has ended. Sign in again.",
-                                   code="unauthorized")
+        return AuthenticationError(
+            detail or "Your session has ended. Sign in again.", code="unauthorized"
+        )
     if status == 423 or code == "account_locked":
         return AccountLockedError(detail, code="account_locked")
     if status == 403:

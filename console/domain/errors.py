@@ -19,8 +19,11 @@ class UserFacingError(Exception):
 class HubUnreachableError(UserFacingError):
     """The hub did not answer (down, network cut, timeout)."""
 
-    def __init__(self, message: str = "The hub is not reachable. Retrying; check the network "
-                 "or call the control-room engineer if this persists.") -> None:
+    def __init__(
+        self,
+        message: str = "The hub is not reachable. Retrying; check the network "
+        "or call the control-room engineer if this persists.",
+    ) -> None:
         super().__init__(message, code="hub_unreachable")
 
 

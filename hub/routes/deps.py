@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from hub.service import Caller, HubService
+from hub.writer import WriterThread
 
 _bearer = HTTPBearer(auto_error=False, description="op_… (operator) or dev_… (device) token")
 
@@ -45,7 +46,14 @@ async def get_caller(
     return await run_quick_read(service, service.authenticate, token)
 
 
+async def get_writer(request: Request) -> WriterThread:
+    """The hub's writer thread (hub/writer.py): where async routes run write use cases."""
+    writer: WriterThread = request.app.state.hub.writer
+    return writer
+
+
 ServiceDep = Annotated[HubService, Depends(get_service)]
+WriterDep = Annotated[WriterThread, Depends(get_writer)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 

@@ -9,8 +9,9 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.claim_gate import ClaimGate
 from hub.errors import InvalidRequestError, UnsupportedMediaTypeError
-from hub.routes.deps import CallerDep, IdPath, Responses, ServiceDep
+from hub.routes.deps import CallerDep, IdPath, Responses, ServiceDep, WriterDep
 from hub.service import HubService, image_mime
+from hub.writer import WriterThread
 from protocol.schemas import (
     API_PREFIX,
     AnswerBody,
@@ -40,11 +41,11 @@ SNAPSHOT_TYPES = ("image/jpeg", "image/png")
     status_code=status.HTTP_201_CREATED,
     responses=ERRORS,
 )
-def create_request(
-    body: CreateRequestBody, caller: CallerDep, service: ServiceDep
+async def create_request(
+    body: CreateRequestBody, caller: CallerDep, service: ServiceDep, writer: WriterDep
 ) -> DeviceRequestView:
     """A device calls in with its complete SDP offer; 409 `already_active` if it has one open."""
-    return service.create_request(caller, body)
+    return await writer.run(service.create_request, caller, body)
 
 
 @router.get("/requests/{request_id}/device", response_model=DeviceRequestView, responses=ERRORS)
@@ -54,17 +55,19 @@ def device_request(request_id: IdPath, caller: CallerDep, service: ServiceDep) -
 
 
 @router.post("/requests/{request_id}/offer", response_model=DeviceRequestView, responses=ERRORS)
-def replace_offer(
-    request_id: IdPath, body: OfferBody, caller: CallerDep, service: ServiceDep
+async def replace_offer(
+    request_id: IdPath, body: OfferBody, caller: CallerDep, service: ServiceDep, writer: WriterDep
 ) -> DeviceRequestView:
     """The device replaces its SDP offer while queued (needed after `request.released`)."""
-    return service.replace_offer(caller, request_id, body.sdp_offer)
+    return await writer.run(service.replace_offer, caller, request_id, body.sdp_offer)
 
 
 @router.post("/requests/{request_id}/hangup", response_model=DeviceRequestView, responses=ERRORS)
-def hangup(request_id: IdPath, caller: CallerDep, service: ServiceDep) -> DeviceRequestView:
+async def hangup(
+    request_id: IdPath, caller: CallerDep, service: ServiceDep, writer: WriterDep
+) -> DeviceRequestView:
     """The device hangs up (cancel / device_left / end, by state)."""
-    return service.hangup(caller, request_id)
+    return await writer.run(service.hangup, caller, request_id)
 
 
 # --------------------------------------------------------------------------- operators
@@ -92,61 +95,74 @@ async def claim(
 ) -> ClaimResult:
     """queued → claimed. 409 `claim_conflict` (with `holder`) when someone was faster."""
     # Losers of a race are answered from the claim in flight or a quick read on the loop; only
-    # one racer per request takes the thread-pool hop to the writer (hub/claim_gate.py).
+    # one racer per request goes on to the writer thread (hub/claim_gate.py).
     gate: ClaimGate = request.app.state.hub.claim_gate
-    return await gate.claim(service, caller, request_id)
+    return await gate.claim(service, request.app.state.hub.writer, caller, request_id)
 
 
 @router.post("/requests/{request_id}/lease", response_model=RequestView, responses=ERRORS)
-def renew_lease(request_id: IdPath, caller: CallerDep, service: ServiceDep) -> RequestView:
+async def renew_lease(
+    request_id: IdPath, caller: CallerDep, service: ServiceDep, writer: WriterDep
+) -> RequestView:
     """Renew the holder's lease."""
-    return service.renew_lease(caller, request_id)
+    return await writer.run(service.renew_lease, caller, request_id)
 
 
 @router.post("/requests/{request_id}/answer", response_model=RequestView, responses=ERRORS)
-def answer(
-    request_id: IdPath, body: AnswerBody, caller: CallerDep, service: ServiceDep
+async def answer(
+    request_id: IdPath, body: AnswerBody, caller: CallerDep, service: ServiceDep, writer: WriterDep
 ) -> RequestView:
     """The holder's complete SDP answer, relayed to the device as `request.answered`."""
-    return service.answer(caller, request_id, body.sdp_answer)
+    return await writer.run(service.answer, caller, request_id, body.sdp_answer)
 
 
 @router.post("/requests/{request_id}/connected", response_model=RequestView, responses=ERRORS)
-def connected(request_id: IdPath, caller: CallerDep, service: ServiceDep) -> RequestView:
+async def connected(
+    request_id: IdPath, caller: CallerDep, service: ServiceDep, writer: WriterDep
+) -> RequestView:
     """claimed → connected (media flowing)."""
-    return service.connected(caller, request_id)
+    return await writer.run(service.connected, caller, request_id)
 
 
 @router.post("/requests/{request_id}/release", response_model=RequestView, responses=ERRORS)
-def release(request_id: IdPath, caller: CallerDep, service: ServiceDep) -> RequestView:
+async def release(
+    request_id: IdPath, caller: CallerDep, service: ServiceDep, writer: WriterDep
+) -> RequestView:
     """Give the request back to the queue."""
-    return service.release(caller, request_id)
+    return await writer.run(service.release, caller, request_id)
 
 
 @router.post("/requests/{request_id}/fail", response_model=RequestView, responses=ERRORS)
-def fail(
-    request_id: IdPath, caller: CallerDep, service: ServiceDep, body: FailBody | None = None
+async def fail(
+    request_id: IdPath,
+    caller: CallerDep,
+    service: ServiceDep,
+    writer: WriterDep,
+    body: FailBody | None = None,
 ) -> RequestView:
     """claimed/connected → failed."""
-    return service.fail(caller, request_id, body.detail if body else "")
+    return await writer.run(service.fail, caller, request_id, body.detail if body else "")
 
 
 @router.post("/requests/{request_id}/decision", response_model=RequestView, responses=ERRORS)
-def decision(
+async def decision(
     request_id: IdPath,
     body: DecisionBody,
     caller: CallerDep,
     service: ServiceDep,
+    writer: WriterDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> RequestView:
     """Confirm or refuse; idempotent by `Idempotency-Key`."""
-    return service.decide(caller, request_id, body, idempotency_key)
+    return await writer.run(service.decide, caller, request_id, body, idempotency_key)
 
 
 @router.post("/requests/{request_id}/end", response_model=RequestView, responses=ERRORS)
-def end(request_id: IdPath, caller: CallerDep, service: ServiceDep) -> RequestView:
+async def end(
+    request_id: IdPath, caller: CallerDep, service: ServiceDep, writer: WriterDep
+) -> RequestView:
     """decided → ended."""
-    return service.end(caller, request_id)
+    return await writer.run(service.end, caller, request_id)
 
 
 @router.post(
@@ -180,4 +196,5 @@ async def add_snapshot(request_id: IdPath, request: Request) -> SnapshotView:
         raise InvalidRequestError("The snapshot body is empty")
     if image_mime(data) != declared:
         raise InvalidRequestError(f"The body is not a {declared} image")
-    return await run_in_threadpool(service.add_snapshot, caller, request_id, data)
+    writer: WriterThread = request.app.state.hub.writer
+    return await writer.run(service.add_snapshot, caller, request_id, data)

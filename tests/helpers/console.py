@@ -52,6 +52,8 @@ from field.device import CallResult, FieldDevice
 from protocol import ConsoleEvent
 
 DEFAULT_WAIT_S = 60.0
+# Generous: waits return as soon as media connects; the product default is 20 s.
+MEDIA_CONNECT_TIMEOUT_S = 60.0
 
 
 def run_on_qasync[T](coro: Coroutine[Any, Any, T]) -> T:
@@ -242,7 +244,14 @@ async def console_against(
         await sign_in(hub_http, username, password)
         call_api = HubCallApi(hub_http)
         service = CallService(
-            call_api, engine, journal, SystemClock(), decision_backoff_seconds=backoff_seconds
+            call_api,
+            engine,
+            journal,
+            SystemClock(),
+            decision_backoff_seconds=backoff_seconds,
+            # The product gives up after 20 s (the sergeant is then told what to do); on a
+            # loaded 2-core CI box with Chromium and two aiortc stacks, ICE can take longer.
+            connect_timeout=MEDIA_CONNECT_TIMEOUT_S,
         )
         vm = CallViewModel(service)
         pane = VideoPane(remote_feed, self_feed)
