@@ -25,14 +25,10 @@ import os
 import platform
 import random
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +41,7 @@ sys.path.insert(0, str(REPO))
 
 import httpx  # noqa: E402
 import qasync  # noqa: E402
+from bench_hub_common import start_hub  # noqa: E402
 from PySide6.QtCore import QModelIndex  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 from sqlalchemy import create_engine, func, insert, select, text  # noqa: E402
@@ -61,6 +58,7 @@ from console.domain.history import (  # noqa: E402
 from console.models.history_vm import HistoryViewModel  # noqa: E402
 from console.services.history import HistoryService, query_params  # noqa: E402
 from console.widgets.history_tab import HistoryTab  # noqa: E402
+from hub.references import CROCKFORD_ALPHABET  # noqa: E402
 from hub.storage.models import (  # noqa: E402
     Decision,
     Device,
@@ -72,7 +70,6 @@ from protocol import HistoryPage  # noqa: E402
 
 GOAL_OPEN_MS = 300.0
 GOAL_FILTER_MS = 150.0
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 # ---------------------------------------------------------------------------- seeding
@@ -83,59 +80,9 @@ def reference_for(number: int) -> str:
     chars = []
     for _ in range(6):
         number, digit = divmod(number, 32)
-        chars.append(CROCKFORD[digit])
+        chars.append(CROCKFORD_ALPHABET[digit])
     code = "".join(reversed(chars))
     return f"SC-{code[:4]}-{code[4:]}"
-
-
-def run_hub(db_url: str, port: int, log_path: Path, *extra: str) -> subprocess.Popen[bytes]:
-    folder = log_path.parent
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from hub.cli import main; sys.exit(main())",
-            "serve",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--db",
-            db_url,
-            *extra,
-        ],
-        cwd=REPO,
-        stdout=log_path.open("ab"),
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "SC_DATA_DIR": str(folder), "SC_LOG_LEVEL": "WARNING"},
-    )
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"hub exited during start; see {log_path}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as resp:
-                if resp.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.1)  # a subprocess's readiness has no event to wait on
-    stop_hub(proc)
-    raise SystemExit("hub did not start within 120 s")
-
-
-def stop_hub(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def seed_calls(db_url: str, rows: int, now: datetime) -> float:
@@ -454,14 +401,13 @@ def run(args: argparse.Namespace, workdir: Path) -> tuple[int, float | None, dic
     """Create or reuse the database, seed it, start the hub on it and measure."""
     db_path = args.db or workdir / "hub.db"
     db_url = f"sqlite:///{db_path}"
-    log_path = workdir / "hub.log"
     now = datetime.now(UTC)
 
     existing = count_calls(db_url) if db_path.exists() else -1
     seed_seconds = None
     if existing < 0:
         print(f"creating the hub database {db_path} (schema + demo accounts, by the hub)")
-        stop_hub(run_hub(db_url, free_port(), log_path, "--demo"))
+        start_hub(db_url=db_url, timeout_s=120).stop()
         existing = 0
     if existing < args.rows:
         print(f"seeding {args.rows - existing:,} calls")
@@ -469,17 +415,16 @@ def run(args: argparse.Namespace, workdir: Path) -> tuple[int, float | None, dic
         print(f"seeded in {seed_seconds:.1f} s")
     total = count_calls(db_url)
 
-    port = free_port()
-    proc = run_hub(db_url, port, log_path)
+    hub = start_hub(db_url=db_url, demo=False, timeout_s=120)
     app = QApplication.instance() or QApplication([])
     # Closing one measured tab must not end the run (Qt quits when the last window closes).
     app.setQuitOnLastWindowClosed(False)
     loop = qasync.QEventLoop(app)
     try:
         with loop:
-            results = loop.run_until_complete(measure(f"http://127.0.0.1:{port}", args.repeats))
+            results = loop.run_until_complete(measure(hub.url, args.repeats))
     finally:
-        stop_hub(proc)
+        hub.stop()
     return total, seed_seconds, results
 
 
@@ -493,11 +438,9 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="sc-bench-history-"))
     try:
         total, seed_seconds, results = run(args, workdir)
-    except BaseException:
-        print(f"the hub's log is kept in {workdir / 'hub.log'}")
-        raise
-    # A seeded database without --db is ~700 MB of temporary file: never leave it behind.
-    shutil.rmtree(workdir, ignore_errors=True)
+    finally:
+        # A seeded database without --db is ~700 MB of temporary file: never leave it behind.
+        shutil.rmtree(workdir, ignore_errors=True)
     shown = getattr(measure, "shown", {})
     round_trips = getattr(measure, "round_trips", {})
     for name, error in getattr(measure, "failures", {}).items():

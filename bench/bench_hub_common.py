@@ -69,13 +69,19 @@ class HubProcess:
         self.folder.cleanup()
 
 
-def start_hub(*extra: str) -> HubProcess:
-    """Start the hub and return once `/healthz` answers."""
+def start_hub(
+    *extra: str, db_url: str | None = None, demo: bool = True, timeout_s: float = 90
+) -> HubProcess:
+    """Start the hub as a subprocess and return once `/healthz` answers.
+
+    Without `db_url` it runs on a fresh SQLite file in a temporary folder; the folder (also the
+    hub's data dir and log) goes away with `HubProcess.stop()`.
+    """
     folder = tempfile.TemporaryDirectory(prefix="sc-bench-")
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    db = Path(folder.name) / "hub.db"
+    db_url = db_url or f"sqlite:///{Path(folder.name) / 'hub.db'}"
     log = (Path(folder.name) / "hub.log").open("wb")
     proc = subprocess.Popen(
         [
@@ -88,8 +94,8 @@ def start_hub(*extra: str) -> HubProcess:
             "--port",
             str(port),
             "--db",
-            f"sqlite:///{db}",
-            "--demo",
+            db_url,
+            *(("--demo",) if demo else ()),
             *extra,
         ],
         cwd=REPO,
@@ -98,7 +104,7 @@ def start_hub(*extra: str) -> HubProcess:
         env={**os.environ, "SC_DATA_DIR": folder.name},
     )
     hub = HubProcess(proc, port, folder)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"hub exited during start; see {log.name}")
@@ -109,7 +115,7 @@ def start_hub(*extra: str) -> HubProcess:
         except OSError:
             time.sleep(0.1)  # a subprocess's readiness has no event to wait on
     hub.stop()
-    raise SystemExit("hub did not start within 90 s")
+    raise SystemExit(f"hub did not start within {timeout_s:g} s")
 
 
 # ---------------------------------------------------------------------------- raw HTTP
