@@ -46,10 +46,12 @@ class RequestState(StrEnum):
     FAILED = "failed"
 
 
-ACTIVE_STATES = frozenset({RequestState.QUEUED, RequestState.CLAIMED, RequestState.CONNECTED,
-                           RequestState.DECIDED})
-TERMINAL_STATES = frozenset({RequestState.ENDED, RequestState.CANCELLED, RequestState.EXPIRED,
-                             RequestState.FAILED})
+ACTIVE_STATES = frozenset(
+    {RequestState.QUEUED, RequestState.CLAIMED, RequestState.CONNECTED, RequestState.DECIDED}
+)
+TERMINAL_STATES = frozenset(
+    {RequestState.ENDED, RequestState.CANCELLED, RequestState.EXPIRED, RequestState.FAILED}
+)
 
 
 class Outcome(StrEnum):
@@ -201,8 +203,12 @@ class OfficerView(_Strict):
     @property
     def has_warning(self) -> bool:
         """True when the record alone should stop a routine Confirm."""
-        return (self.warrant_status != WarrantStatus.VALID or not self.on_duty
-                or not self.plain_clothes_authorised or bool(self.alerts.strip()))
+        return (
+            self.warrant_status != WarrantStatus.VALID
+            or not self.on_duty
+            or not self.plain_clothes_authorised
+            or bool(self.alerts.strip())
+        )
 
 
 # ---------------------------------------------------------------------------- requests
