@@ -21,6 +21,7 @@ from hub.context import HubContext
 from hub.errors import HubError
 from hub.routes import register_routes
 from hub.settings import HubSettings
+from hub.sse_response import StreamSendMiddleware
 
 log = logging.getLogger(__name__)
 
@@ -92,10 +93,15 @@ def create_app(settings: HubSettings) -> FastAPI:
         version="1",
         summary="Video verification of plain-clothes officers: queue, signalling, decisions, audit",
         lifespan=lifespan,
+        # No OpenTelemetry here. Left on, FastAPI asks the (unconfigured) global providers on
+        # every request whether tracing is set up, which reads os.environ each time: ~5 % of
+        # the event loop in a claim race (docs/performance.md).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.hub = context
     app.state.startup_error = None
     app.add_middleware(BodyLimitMiddleware)
+    app.add_middleware(StreamSendMiddleware)  # added last = outermost of ours
 
     @app.exception_handler(HubError)
     async def _hub_error(_request: Request, exc: HubError) -> JSONResponse:

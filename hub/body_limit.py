@@ -40,8 +40,11 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         limit = limit_for(scope.get("path", ""))
+        may_have_body = False
         for name, value in scope.get("headers", ()):
-            if name == b"content-length":
+            if name == b"transfer-encoding":
+                may_have_body = True
+            elif name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
@@ -55,6 +58,13 @@ class BodyLimitMiddleware:
                         f"The body is larger than the limit of {limit} bytes",
                     )
                     return
+                may_have_body = may_have_body or declared != 0
+        if not may_have_body:
+            # HTTP/1.1: no Content-Length and no Transfer-Encoding means no body. Pass the call
+            # straight through: wrapping `send` would add a layer to every write of an event
+            # stream, which is the hub's hottest path (docs/performance.md).
+            await self.app(scope, receive, send)
+            return
         received = 0
         started = False
 

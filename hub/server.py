@@ -80,6 +80,10 @@ class HubServer:
             lifespan="on",
             timeout_graceful_shutdown=2,
             ws="none",
+            # The hub is reached directly (or through a proxy that is configured separately);
+            # trusting X-Forwarded-For would also let a local proxy spoof the loopback check of
+            # the demo endpoint. Off, which also saves a middleware layer on every request.
+            proxy_headers=False,
             # Longer than clients' own keep-alive expiry (httpx: 5 s), so a client never reuses a
             # connection the server is closing at that very moment ("Server disconnected").
             timeout_keep_alive=KEEP_ALIVE_SECONDS,

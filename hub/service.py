@@ -385,40 +385,39 @@ class HubService:
         if not token:
             raise UnauthorizedError("Sign in first (Authorization: Bearer <token>)")
         digest = token_hash(token)
-        # Prebuilt Core statements on a plain connection: every API call authenticates, and
-        # building a select (plus its cache key) each time cost 4x the indexed lookup itself.
-        with self.db.read_connection() as connection:
-            if token.startswith(OPERATOR_TOKEN_PREFIX):
-                row = connection.execute(_OPERATOR_BY_TOKEN, {"digest": digest}).first()
-                if row is None:
-                    raise UnauthorizedError("Your session is not valid; sign in again")
-                if row.expires_at <= utcnow():
-                    raise UnauthorizedError("Your session has expired; sign in again")
-                if not row.active or row.locked:
-                    raise UnauthorizedError("This account is disabled or locked")
-                return Caller(
-                    kind="operator",
-                    id=row.id,
-                    actor=f"operator:{row.username}",
-                    token_hash=digest,
-                    role=Role(row.role),
-                    call_sign=call_sign_of(row.rank, row.display_name),
+        # Prebuilt statements on the thread's own connection (Database.quick_read_one): every
+        # API call authenticates, so this lookup is the hub's most frequent query.
+        if token.startswith(OPERATOR_TOKEN_PREFIX):
+            row = self.db.quick_read_one(_OPERATOR_BY_TOKEN, {"digest": digest})
+            if row is None:
+                raise UnauthorizedError("Your session is not valid; sign in again")
+            if row.expires_at <= utcnow():
+                raise UnauthorizedError("Your session has expired; sign in again")
+            if not row.active or row.locked:
+                raise UnauthorizedError("This account is disabled or locked")
+            return Caller(
+                kind="operator",
+                id=row.id,
+                actor=f"operator:{row.username}",
+                token_hash=digest,
+                role=Role(row.role),
+                call_sign=call_sign_of(row.rank, row.display_name),
+            )
+        if token.startswith(DEVICE_TOKEN_PREFIX):
+            device = self.db.quick_read_one(_DEVICE_BY_TOKEN, {"digest": digest})
+            if device is None:
+                raise UnauthorizedError("This device is not enrolled")
+            if device.revoked:
+                raise UnauthorizedError(
+                    "This device has been revoked. Ask an administrator to enrol it again."
                 )
-            if token.startswith(DEVICE_TOKEN_PREFIX):
-                device = connection.execute(_DEVICE_BY_TOKEN, {"digest": digest}).first()
-                if device is None:
-                    raise UnauthorizedError("This device is not enrolled")
-                if device.revoked:
-                    raise UnauthorizedError(
-                        "This device has been revoked. Ask an administrator to enrol it again."
-                    )
-                return Caller(
-                    kind="device",
-                    id=device.id,
-                    actor=f"device:{device.id}",
-                    token_hash=digest,
-                    officer_id=device.officer_id,
-                )
+            return Caller(
+                kind="device",
+                id=device.id,
+                actor=f"device:{device.id}",
+                token_hash=digest,
+                officer_id=device.officer_id,
+            )
         raise UnauthorizedError("Unknown kind of token")
 
     def me(self, caller: Caller) -> OperatorView:
@@ -642,8 +641,7 @@ class HubService:
         """
         caller.require_operator(*ANSWERING_ROLES)
         # One prebuilt Core query (state + holder's call sign), no ORM objects.
-        with self.db.read_connection() as connection:
-            seen = connection.execute(_CLAIM_STATE, {"request_id": request_id}).first()
+        seen = self.db.quick_read_one(_CLAIM_STATE, {"request_id": request_id})
         if seen is None:
             raise NotFoundError(f"No request {request_id}")
         if seen.state != RequestState.QUEUED.value:

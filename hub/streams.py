@@ -34,6 +34,19 @@ async def event_chunks(
     out whenever nothing was written for `heartbeat_seconds`, also while other requests' events
     keep waking a filtered stream.
     """
+    with bus.subscription():
+        async for chunk in _chunks(service, bus, cursor, heartbeat_seconds, select, request_id):
+            yield chunk
+
+
+async def _chunks(
+    service: HubService,
+    bus: EventBus,
+    cursor: int,
+    heartbeat_seconds: float,
+    select: Callable[[BusEvent], bytes | None],
+    request_id: int | None,
+) -> AsyncIterator[bytes]:
     loop = asyncio.get_running_loop()
     # An opening comment makes proxies and clients see the stream as open at once.
     yield b": connected\n\n"

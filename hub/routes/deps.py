@@ -6,13 +6,19 @@ from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from hub.service import Caller, HubService
 from hub.writer import WriterThread
 
-_bearer = HTTPBearer(auto_error=False, description="op_… (operator) or dev_… (device) token")
+BEARER_SCHEME = "HTTPBearer"
+BEARER_SCHEME_DOC = {
+    "type": "http",
+    "scheme": "bearer",
+    "description": "op_… (operator) or dev_… (device) token",
+}
 
 
 async def get_service(request: Request) -> HubService:
@@ -36,14 +42,41 @@ async def run_quick_read[**P, T](
     return await run_in_threadpool(read, *args, **kwargs)
 
 
-async def get_caller(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
-    """The authenticated caller, or 401 (async: see `run_quick_read`)."""
+def bearer_token(request: Request) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header, or None."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
+async def get_caller(request: Request) -> Caller:
+    """The authenticated caller, or 401 (async: see `run_quick_read`).
+
+    Reads the header itself rather than through FastAPI's `HTTPBearer` dependency: every API call
+    runs this, and each extra dependency costs FastAPI more to resolve than the token lookup
+    (docs/performance.md). `document_bearer_auth` puts the scheme back into the OpenAPI document.
+    """
     service: HubService = request.app.state.hub.service
-    token = credentials.credentials if credentials else None
-    return await run_quick_read(service, service.authenticate, token)
+    return await run_quick_read(service, service.authenticate, bearer_token(request))
+
+
+def _uses_caller(dependant: Dependant) -> bool:
+    return any(d.call is get_caller or _uses_caller(d) for d in dependant.dependencies)
+
+
+def document_bearer_auth(schema: dict[str, Any], routes: list[Any]) -> None:
+    """Mark every operation that authenticates through `get_caller` as needing the bearer token."""
+    schema.setdefault("components", {}).setdefault("securitySchemes", {})[BEARER_SCHEME] = (
+        BEARER_SCHEME_DOC
+    )
+    for route in routes:
+        if isinstance(route, APIRoute) and _uses_caller(route.dependant):
+            operations = schema["paths"].get(route.path_format, {})
+            for method in route.methods or ():
+                if method.lower() in operations:
+                    operations[method.lower()]["security"] = [{BEARER_SCHEME: []}]
 
 
 async def get_writer(request: Request) -> WriterThread:

@@ -5,11 +5,19 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, status
-from starlette.concurrency import run_in_threadpool
 
 from hub.claim_gate import ClaimGate
 from hub.errors import InvalidRequestError, UnsupportedMediaTypeError
-from hub.routes.deps import CallerDep, IdPath, Responses, ServiceDep, WriterDep
+from hub.routes.deps import (
+    BEARER_SCHEME,
+    CallerDep,
+    IdPath,
+    Responses,
+    ServiceDep,
+    WriterDep,
+    bearer_token,
+    run_quick_read,
+)
 from hub.service import HubService, image_mime
 from hub.writer import WriterThread
 from protocol.schemas import (
@@ -90,14 +98,13 @@ def request_detail(request_id: IdPath, caller: CallerDep, service: ServiceDep) -
 
 
 @router.post("/requests/{request_id}/claim", response_model=ClaimResult, responses=ERRORS)
-async def claim(
-    request_id: IdPath, request: Request, caller: CallerDep, service: ServiceDep
-) -> ClaimResult:
+async def claim(request_id: IdPath, request: Request, caller: CallerDep) -> ClaimResult:
     """queued → claimed. 409 `claim_conflict` (with `holder`) when someone was faster."""
     # Losers of a race are answered from the claim in flight or a quick read on the loop; only
     # one racer per request goes on to the writer thread (hub/claim_gate.py).
-    gate: ClaimGate = request.app.state.hub.claim_gate
-    return await gate.claim(service, request.app.state.hub.writer, caller, request_id)
+    hub = request.app.state.hub  # not dependencies: each costs FastAPI more than this lookup
+    gate: ClaimGate = hub.claim_gate
+    return await gate.claim(hub.service, hub.writer, caller, request_id)
 
 
 @router.post("/requests/{request_id}/lease", response_model=RequestView, responses=ERRORS)
@@ -177,17 +184,15 @@ async def end(
                 "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
                 "image/png": {"schema": {"type": "string", "format": "binary"}},
             },
-        }
+        },
+        # Authenticates inside (the body is read only after the token is checked).
+        "security": [{BEARER_SCHEME: []}],
     },
 )
 async def add_snapshot(request_id: IdPath, request: Request) -> SnapshotView:
     """A still from the live video (JPEG or PNG, ≤ 2 MiB) into the record."""
     service: HubService = request.app.state.hub.service
-    authorization = request.headers.get("authorization", "")
-    scheme, _, token = authorization.partition(" ")
-    caller = await run_in_threadpool(
-        service.authenticate, token.strip() if scheme.lower() == "bearer" else None
-    )
+    caller = await run_quick_read(service, service.authenticate, bearer_token(request))
     declared = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if declared not in SNAPSHOT_TYPES:
         raise UnsupportedMediaTypeError("A snapshot must be sent as image/jpeg or image/png")

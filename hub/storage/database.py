@@ -11,12 +11,14 @@ Nothing here is SQLite-only SQL: PostgreSQL works by URL.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections import namedtuple
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Select, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -64,6 +66,42 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+@dataclass(frozen=True)
+class _CompiledRead:
+    """A SELECT compiled once for SQLite's DBAPI: SQL text, bind order and type processors."""
+
+    sql: str
+    bind_names: tuple[str, ...]
+    bind_defaults: dict[str, Any]
+    bind_processors: tuple[Callable[[Any], Any] | None, ...]
+    row_type: type
+    result_processors: tuple[Callable[[Any], Any] | None, ...]
+
+
+def _compile_read(statement: Select[Any], engine: Engine) -> _CompiledRead | None:
+    """Compile `statement` for a plain DBAPI cursor, or None if it needs SQLAlchemy at run time
+    (expanding IN lists are rendered per call)."""
+    dialect = engine.dialect
+    compiled = statement.compile(dialect=dialect)
+    sql = str(compiled)
+    if "POSTCOMPILE" in sql or compiled.positiontup is None:
+        return None
+    names = tuple(compiled.positiontup)
+    columns = list(statement.selected_columns)
+    return _CompiledRead(
+        sql=sql,
+        bind_names=names,
+        bind_defaults=dict(compiled.params),
+        bind_processors=tuple(
+            compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names
+        ),
+        row_type=namedtuple("QuickRow", [c.key for c in columns]),  # type: ignore[misc]
+        result_processors=tuple(
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+        ),
+    )
+
+
 class Database:
     """Owns the engine; hands out sessions. Repositories return plain objects, never ORM rows."""
 
@@ -78,6 +116,10 @@ class Database:
         # waits for a lock; a networked database (PostgreSQL) needs a round trip per statement.
         self.reads_are_local = self.engine.dialect.name == "sqlite"
         self._write_lock = threading.Lock()
+        self._compiled_reads: dict[int, tuple[Select[Any], _CompiledRead | None]] = {}
+        self._raw_by_thread = threading.local()
+        self._raw_connections: list[Any] = []
+        self._raw_lock = threading.Lock()
 
     @contextmanager
     def read(self) -> Iterator[Session]:
@@ -91,6 +133,59 @@ class Database:
         pre-check): no ORM cost, and on SQLite no BEGIN/ROLLBACK round trips around it."""
         with self._single_reader.connect() as connection:
             yield connection
+
+    def quick_read_one(self, statement: Select[Any], params: dict[str, Any]) -> Any | None:
+        """The first row of a prebuilt SELECT (attribute access by column key), or None.
+
+        For the reads every API call makes (token check, claim pre-check). On SQLite it runs the
+        statement, compiled once, on this thread's own DBAPI connection in autocommit mode: the
+        SQLAlchemy layers (checking a connection out and in, the execution context, the result
+        object) cost ~0.3 ms per call here, ten times SQLite's own work, and showed up as a third
+        of the hub's time in a 50-way claim race (docs/performance.md). Types are converted by
+        the columns' own processors, so rows match what SQLAlchemy would return.
+        """
+        if not self.reads_are_local:
+            with self.read_connection() as connection:
+                return connection.execute(statement, params).first()
+        cached = self._compiled_reads.get(id(statement))
+        if cached is None or cached[0] is not statement:
+            cached = (statement, _compile_read(statement, self.engine))
+            self._compiled_reads[id(statement)] = cached
+        compiled = cached[1]
+        if compiled is None:
+            with self.read_connection() as connection:
+                return connection.execute(statement, params).first()
+        values = []
+        for name, process in zip(compiled.bind_names, compiled.bind_processors, strict=True):
+            value = params[name] if name in params else compiled.bind_defaults[name]
+            values.append(process(value) if process else value)
+        cursor = self._raw_connection().execute(compiled.sql, values)
+        try:
+            raw = cursor.fetchone()
+        finally:
+            cursor.close()  # ends the statement, and with it the read snapshot
+        if raw is None:
+            return None
+        return compiled.row_type(
+            *(
+                process(value) if process else value
+                for process, value in zip(compiled.result_processors, raw, strict=True)
+            )
+        )
+
+    def _raw_connection(self) -> Any:
+        connection = getattr(self._raw_by_thread, "connection", None)
+        if connection is None:
+            # Checked out of the pool for good (the pool's connect hook has set WAL, busy
+            # timeout, autocommit); closed by dispose().
+            pooled = self._single_reader.raw_connection()
+            connection = pooled.driver_connection
+            self._raw_by_thread.connection = connection
+            with self._raw_lock:
+                # Keep the pool's wrapper referenced: dropping it would hand the connection
+                # back to the pool while this thread still uses it.
+                self._raw_connections.append(pooled)
+        return connection
 
     @contextmanager
     def write(self) -> Iterator[Session]:
@@ -110,4 +205,9 @@ class Database:
 
     def dispose(self) -> None:
         """Close every pooled connection."""
+        with self._raw_lock:
+            raw, self._raw_connections = self._raw_connections, []
+            self._raw_by_thread = threading.local()
+        for pooled in raw:
+            pooled.close()
         self.engine.dispose()
