@@ -59,6 +59,7 @@ from hub.views import (
     call_sign,
     call_sign_of,
     device_request_view,
+    find_decision,
     officer_view,
     operator_view,
     request_view,
@@ -262,8 +263,9 @@ class HubService:
         audit.append(
             session, at=now, actor=actor, action=action, request_id=request.id, detail=detail
         )
-        console_view = request_view(session, request)
-        device_view = device_request_view(session, request, self.settings.ice_servers)
+        decision = find_decision(session, request)
+        console_view = request_view(session, request, decision)
+        device_view = device_request_view(session, request, self.settings.ice_servers, decision)
         console_payload = console_view.model_dump(mode="json")
         device_payload = device_view.model_dump(mode="json")
         # A Core INSERT (audit.append has just flushed the session): the id comes back with the

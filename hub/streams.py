@@ -8,7 +8,8 @@ chunk (one socket write per subscriber per wake-up, not one per event).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
 from starlette.concurrency import run_in_threadpool
 
@@ -35,8 +36,10 @@ async def event_chunks(
     keep waking a filtered stream.
     """
     with bus.subscription():
-        async for chunk in _chunks(service, bus, cursor, heartbeat_seconds, select, request_id):
-            yield chunk
+        chunks = _chunks(service, bus, cursor, heartbeat_seconds, select, request_id)
+        async with contextlib.aclosing(chunks):
+            async for chunk in chunks:
+                yield chunk
 
 
 async def _chunks(
@@ -46,7 +49,7 @@ async def _chunks(
     heartbeat_seconds: float,
     select: Callable[[BusEvent], bytes | None],
     request_id: int | None,
-) -> AsyncIterator[bytes]:
+) -> AsyncGenerator[bytes]:
     loop = asyncio.get_running_loop()
     # An opening comment makes proxies and clients see the stream as open at once.
     yield b": connected\n\n"

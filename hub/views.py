@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import Connection, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from hub.storage.models import Decision, Officer, Operator, Snapshot, VerificationRequest
@@ -66,6 +67,51 @@ _QUEUED_AHEAD = select(func.count(VerificationRequest.id)).where(
     ),
 )
 _DECISION_OF = select(Decision).where(Decision.request_id == bindparam("request_id"))
+# An officer's card and today's count in one Core query (no photo, no ORM identity map): it is
+# part of every event a request produces.
+_TODAY_OF_OFFICER = (
+    select(func.count(VerificationRequest.id))
+    .where(
+        VerificationRequest.officer_id == Officer.id,
+        VerificationRequest.created_at >= bindparam("since"),
+    )
+    .correlate(Officer)
+    .scalar_subquery()
+)
+_OFFICER_CARD = select(
+    Officer.id,
+    Officer.collar_number,
+    Officer.warrant_number,
+    Officer.rank,
+    Officer.surname,
+    Officer.forenames,
+    Officer.force,
+    Officer.station,
+    Officer.warrant_status,
+    Officer.on_duty,
+    Officer.plain_clothes_authorised,
+    Officer.alerts,
+    Officer.photo_taken_on,
+    Officer.photo_mime,
+    _TODAY_OF_OFFICER.label("verifications_today"),
+).where(Officer.id == bindparam("officer_id"))
+_CALL_SIGN_OF = select(Operator.rank, Operator.display_name).where(
+    Operator.id == bindparam("operator_id")
+)
+
+
+def _core(session: Session) -> Connection:
+    """The session's connection for a Core read, with pending ORM changes flushed first (a Core
+    statement does not autoflush, and the reads below must see this transaction's writes)."""
+    session.flush()
+    return session.connection()
+
+
+def _call_sign_by_id(session: Session, operator_id: int | None) -> str | None:
+    if operator_id is None:
+        return None
+    row = _core(session).execute(_CALL_SIGN_OF, {"operator_id": operator_id}).first()
+    return call_sign_of(row.rank, row.display_name) if row is not None else None
 
 
 def _start_of_today() -> datetime:
@@ -75,6 +121,21 @@ def _start_of_today() -> datetime:
 def officer_view(session: Session, officer: Officer) -> OfficerView:
     """An officer record, with how many verification requests he made today (UTC)."""
     today = session.scalar(_REQUESTS_SINCE, {"officer_id": officer.id, "since": _start_of_today()})
+    return _officer_view_of(officer, int(today or 0))
+
+
+def officer_view_by_id(session: Session, officer_id: int) -> OfficerView | None:
+    """`officer_view` for an id, in one Core query; None if there is no such officer."""
+    row = (
+        _core(session)
+        .execute(_OFFICER_CARD, {"officer_id": officer_id, "since": _start_of_today()})
+        .first()
+    )
+    return _officer_view_of(row, int(row.verifications_today or 0)) if row is not None else None
+
+
+def _officer_view_of(officer: Any, verifications_today: int) -> OfficerView:
+    """From an `Officer` or a row of its columns (both have the same attribute names)."""
     return OfficerView(
         id=officer.id,
         collar_number=officer.collar_number,
@@ -90,7 +151,7 @@ def officer_view(session: Session, officer: Officer) -> OfficerView:
         alerts=officer.alerts,
         photo_taken_on=officer.photo_taken_on,
         photo_url=f"{API_PREFIX}/officers/{officer.id}/photo" if officer.photo_mime else None,
-        verifications_today=int(today or 0),
+        verifications_today=verifications_today,
     )
 
 
@@ -119,23 +180,26 @@ def find_decision(session: Session, request: VerificationRequest) -> Decision | 
     return session.scalar(_DECISION_OF, {"request_id": request.id})
 
 
-def request_view(session: Session, request: VerificationRequest) -> RequestView:
-    """A request as consoles see it: officer record, holder, decision."""
-    officer = session.get(Officer, request.officer_id)
+def request_view(
+    session: Session, request: VerificationRequest, decision: Decision | None = None
+) -> RequestView:
+    """A request as consoles see it: officer record, holder, decision (pass `decision` if it
+    is already at hand: saves the lookup)."""
+    officer = officer_view_by_id(session, request.officer_id)
     assert officer is not None  # foreign key
-    holder = session.get(Operator, request.holder_id) if request.holder_id else None
-    decision = find_decision(session, request)
+    if decision is None:
+        decision = find_decision(session, request)
     return RequestView(
         id=request.id,
         state=RequestState(request.state),
-        officer=officer_view(session, officer),
+        officer=officer,
         location=Location.model_validate(request.location) if request.location else None,
         created_at=request.created_at,
         claimed_at=request.claimed_at,
         connected_at=request.connected_at,
         decided_at=request.decided_at,
         ended_at=request.ended_at,
-        holder=call_sign(holder) if holder else None,
+        holder=_call_sign_by_id(session, request.holder_id),
         holder_id=request.holder_id,
         lease_expires_at=request.lease_expires_at,
         device_left=request.device_left,
@@ -148,21 +212,26 @@ def queue_position(session: Session, request: VerificationRequest) -> int | None
     """1 = next to be answered (oldest first); None when not queued."""
     if request.state != RequestState.QUEUED:
         return None
-    ahead = session.scalar(
-        _QUEUED_AHEAD, {"created_at": request.created_at, "request_id": request.id}
+    ahead = (
+        _core(session)
+        .execute(_QUEUED_AHEAD, {"created_at": request.created_at, "request_id": request.id})
+        .scalar()
     )
     return int(ahead or 0) + 1
 
 
 def device_request_view(
-    session: Session, request: VerificationRequest, ice_servers: list[IceServer]
+    session: Session,
+    request: VerificationRequest,
+    ice_servers: list[IceServer],
+    decision: Decision | None = None,
 ) -> DeviceRequestView:
     """What the officer's device may see of its own request: no other officers' data."""
-    decision = find_decision(session, request)
+    if decision is None:
+        decision = find_decision(session, request)
     answered_by: str | None = None
     if request.last_holder_id and request.state != RequestState.QUEUED:
-        operator = session.get(Operator, request.last_holder_id)
-        answered_by = call_sign(operator) if operator else None
+        answered_by = _call_sign_by_id(session, request.last_holder_id)
     reason = ReasonCode(decision.reason_code) if decision else None
     return DeviceRequestView(
         id=request.id,

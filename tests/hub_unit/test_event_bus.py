@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
 import threading
 
-from hub.event_bus import BusEvent, EventBus
+import pytest
+
+from hub.event_bus import MAX_WAKE_SPACING, WAKE_SPACING_PER_SUBSCRIBER, BusEvent, EventBus
 
 
 def _event(event_id: int, request_id: int = 1) -> BusEvent:
@@ -79,3 +83,44 @@ async def test_close_wakes_waiters_and_marks_the_bus_closed() -> None:
     asyncio.get_running_loop().call_soon(bus.close_threadsafe)
     assert await asyncio.wait_for(waiter, 5) is True
     assert bus.closed
+
+
+def test_wake_spacing_grows_with_subscribers_up_to_a_cap() -> None:
+    bus = EventBus(ring_size=8)
+    assert bus.wake_spacing() == 0.0
+    with contextlib.ExitStack() as stack:
+        for _ in range(100):
+            stack.enter_context(bus.subscription())
+        assert bus.subscribers == 100
+        assert bus.wake_spacing() == pytest.approx(100 * WAKE_SPACING_PER_SUBSCRIBER)
+        for _ in range(1000):
+            stack.enter_context(bus.subscription())
+        assert bus.wake_spacing() == MAX_WAKE_SPACING
+    assert bus.subscribers == 0
+
+
+async def _wake_times(bus: EventBus, publishes: int) -> list[float]:
+    """Publish `publishes` times, each right after the previous wake-up; when did each land?"""
+    loop = asyncio.get_running_loop()
+    times = []
+    for n in range(1, publishes + 1):
+        waiter = asyncio.create_task(bus.wait(10))
+        loop.call_soon(bus.publish_threadsafe, [_event(n)])
+        assert await asyncio.wait_for(waiter, 5) is True
+        times.append(loop.time())
+    return times
+
+
+async def test_a_busy_bus_spaces_its_wake_ups() -> None:
+    """With 100 subscribers, back-to-back publishes wake them at most once per spacing."""
+    bus = EventBus(ring_size=64)
+    bus.bind_loop(asyncio.get_running_loop())
+    with contextlib.ExitStack() as stack:
+        for _ in range(100):
+            stack.enter_context(bus.subscription())
+        spacing = bus.wake_spacing()
+        times = await _wake_times(bus, 4)
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    # A timer never fires early by more than the clock's resolution.
+    assert all(gap >= spacing - 1e-3 for gap in gaps), (gaps, spacing)
+    assert [e.id for e in bus.after(0) or []] == [1, 2, 3, 4]
