@@ -80,12 +80,14 @@ def create_app(settings: HubSettings) -> FastAPI:
             raise
         context.bus.bind_loop(asyncio.get_running_loop())
         reaper = asyncio.create_task(_reap_forever(context), name="hub-reaper")
+        ticker = asyncio.create_task(_tick_forever(context), name="hub-heartbeat-ticker")
         try:
             yield
         finally:
-            reaper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reaper
+            for task in (reaper, ticker):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await run_in_threadpool(context.close)
 
     app = FastAPI(
@@ -130,6 +132,19 @@ def create_app(settings: HubSettings) -> FastAPI:
     register_routes(app)
     app.include_router(field_page.router)  # the officer's browser page at /field
     return app
+
+
+# Streams check for a due heartbeat on every tick: a quiet stream's heartbeat goes out between
+# 1 and 1 + 1/TICKS_PER_HEARTBEAT heartbeat intervals after its last write.
+TICKS_PER_HEARTBEAT = 4
+
+
+async def _tick_forever(context: HubContext) -> None:
+    """Wake every event stream a few times per heartbeat interval (see EventBus.tick)."""
+    interval = context.settings.heartbeat_seconds / TICKS_PER_HEARTBEAT
+    while True:
+        await asyncio.sleep(interval)  # a timer, not synchronisation
+        context.bus.tick()
 
 
 async def _reap_forever(context: HubContext) -> None:

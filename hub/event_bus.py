@@ -153,11 +153,24 @@ class EventBus:
             start = bisect.bisect_right(self._ids, cursor)
             return self._events[start : start + limit]
 
-    async def wait(self, seconds: float) -> bool:
-        """Wait for the next publish (True) or the timeout (False)."""
+    async def wait(self, seconds: float | None = None) -> bool:
+        """Wait for the next wake-up (True) or the timeout (False).
+
+        Streams wait without a timeout: arming and disarming a timer per subscriber per wake-up
+        cost a third of the fan-out at 100 subscribers. Their heartbeats come from `tick`
+        instead, which the app calls a few times per heartbeat interval.
+        """
         changed = self._changed
+        if seconds is None:
+            await changed.wait()
+            return True
         try:
             await asyncio.wait_for(changed.wait(), seconds)
         except TimeoutError:
             return False
         return True
+
+    def tick(self) -> None:
+        """Wake every subscriber without an event (on the loop): each then sends a heartbeat if
+        it has been quiet for a heartbeat interval."""
+        self._wake()

@@ -77,7 +77,7 @@ async def _chunks(
             yield HEARTBEAT
             last_write = loop.time()
             continue
-        await bus.wait(heartbeat_seconds - idle)
+        await bus.wait()  # woken by events, by `bus.tick()` (heartbeats) and at shutdown
 
 
 def console_select(event: BusEvent) -> bytes:

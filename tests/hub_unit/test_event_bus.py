@@ -124,3 +124,12 @@ async def test_a_busy_bus_spaces_its_wake_ups() -> None:
     # A timer never fires early by more than the clock's resolution.
     assert all(gap >= spacing - 1e-3 for gap in gaps), (gaps, spacing)
     assert [e.id for e in bus.after(0) or []] == [1, 2, 3, 4]
+
+
+async def test_tick_wakes_subscribers_without_an_event() -> None:
+    bus = EventBus(ring_size=8)
+    bus.bind_loop(asyncio.get_running_loop())
+    waiter = asyncio.create_task(bus.wait())
+    asyncio.get_running_loop().call_soon(bus.tick)
+    assert await asyncio.wait_for(waiter, 5) is True
+    assert bus.after(0) == []
