@@ -3,6 +3,9 @@
     .venv/bin/python bench/bench_media_call.py                    # 5 setup calls + a 60 s call
     .venv/bin/python bench/bench_media_call.py --seconds 20       # shorter
     .venv/bin/python bench/bench_media_call.py --soak-minutes 10  # 10-minute RSS soak
+    .venv/bin/python bench/bench_media_call.py --seconds 60 --smaps  # which mappings grew
+    SC_MALLOC_TUNING=off .venv/bin/python bench/bench_media_call.py  # without the malloc tuning
+    .venv/bin/python bench/bench_media_call.py --malloc arenas=2     # another allocator setting
 
 The "device" (aiortc offerer, synthetic moving 1280x720 video at 30 fps + a tone) runs in a
 CHILD PROCESS, so the CPU and RSS figures are the console side alone: `AiortcMediaEngine` on its
@@ -10,7 +13,9 @@ media thread answering and decoding, sending its 1280x720 NO CAMERA card, and th
 `RemoteVideoFeed` rendering into a `QVideoSink` on a qasync GUI loop (offscreen Qt).
 
 Reports: answer → first remote frame (p50 over --calls calls; goal ≤ 250 ms), console CPU % of one
-core and RSS during the long call, and RSS growth (goal ≤ 5 MB over a 10-minute soak).
+core and RSS during the long call, and RSS growth (goal ≤ 5 MB over a 10-minute soak), with
+glibc's own heap figures (mallinfo2), minor page faults per second, and what one malloc_trim(0)
+would give back (console/adapters/memory_tuning.py).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import contextlib
 import fractions
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -187,6 +193,74 @@ async def wait_for(predicate, timeout_s: float, what: str) -> None:
         await asyncio.sleep(0.005)
 
 
+def malloc_line() -> str:
+    """glibc's own view of the heap (mallinfo2), to tell fragmentation from live memory."""
+    from console.adapters.memory_tuning import malloc_stats
+
+    stats = malloc_stats()
+    if stats is None:
+        return "n/a (not glibc)"
+    mib = 2**20
+    return (
+        f"heap {stats.heap_bytes / mib:.1f} MiB (in use {stats.in_use_bytes / mib:.1f}, "
+        f"free but held {stats.free_held_bytes / mib:.1f}), "
+        f"mmapped {stats.mmapped_bytes / mib:.1f} MiB in {stats.mmapped_blocks} blocks"
+    )
+
+
+def tuning_line() -> str:
+    """Which malloc tuning the console's media thread applied (console/adapters/memory_tuning)."""
+    from console.adapters.memory_tuning import DISABLE_ENV, applied_tuning
+
+    tuning = applied_tuning()
+    if tuning is None:
+        return f"none ({DISABLE_ENV}={os.environ.get(DISABLE_ENV, '')!r}, or not glibc)"
+    return str(tuning)
+
+
+def trim_once() -> str:
+    """Time one malloc_trim(0) here (mid-call) and report the RSS it gave back."""
+    from console.adapters.memory_tuning import trim_heap
+
+    before = console_usage()[1]
+    started = time.perf_counter()
+    if not trim_heap():
+        return "n/a"
+    took_ms = (time.perf_counter() - started) * 1000
+    after = console_usage()[1]
+    return f"{took_ms:.1f} ms, RSS {before:.1f} -> {after:.1f} MiB"
+
+
+def rss_by_mapping() -> dict[tuple[str, str], int]:
+    """RSS in KiB of every mapping of this process, keyed by (start address, backing file)."""
+    result: dict[tuple[str, str], int] = {}
+    key = ("", "")
+    with open("/proc/self/smaps") as smaps:
+        for line in smaps:
+            head = line.split()
+            if head and "-" in head[0] and not head[0].endswith(":"):
+                # Keyed by start: the brk heap and arena heaps grow at their end.
+                key = (head[0].split("-")[0], head[5] if len(head) > 5 else "[anon]")
+            elif head and head[0] == "Rss:":
+                result[key] = int(head[1])
+    return result
+
+
+def print_smaps_growth(
+    before: dict[tuple[str, str], int], after: dict[tuple[str, str], int]
+) -> None:
+    """The mappings whose RSS grew most over the call (where native growth lives)."""
+    grown = sorted(
+        ((after.get(key, 0) - before.get(key, 0), key) for key in before.keys() | after.keys()),
+        reverse=True,
+    )
+    print("  mappings whose RSS grew most (KiB, start address, file):")
+    for delta, (start, path) in grown[:8]:
+        print(f"    {delta:+8d}  {start} {path}")
+    shrunk = sum(delta for delta, _key in grown if delta < 0)
+    print(f"    (mappings that shrank or went away: {shrunk:+d} KiB in all)")
+
+
 def console_usage() -> tuple[float, float]:
     """(CPU seconds user+system, RSS MiB) of this process."""
     import psutil
@@ -200,6 +274,12 @@ async def console_main(args: argparse.Namespace) -> None:
     from console.adapters.media.card import CardStyle
     from console.adapters.media.engine import AiortcMediaEngine
     from console.models.video_feed import RemoteVideoFeed, SelfViewFeed
+
+    if args.malloc is not None:
+        from console.adapters.memory_tuning import AllocatorTuning, tune_allocator
+
+        # Applied before the engine exists, so the media thread's own (product) tuning is skipped.
+        tune_allocator(AllocatorTuning.parse(args.malloc))
 
     remote = RemoteVideoFeed()
     probe = FirstFrameProbe(remote)
@@ -272,13 +352,21 @@ async def console_main(args: argparse.Namespace) -> None:
             tracemalloc.start(8)
             traced0 = tracemalloc.take_snapshot()
         cpu0, rss0 = console_usage()
+        malloc0 = malloc_line()
+        faults0 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        smaps0 = rss_by_mapping() if args.smaps else {}
         frames0, rendered0, wall0 = probe.frames, remote.rendered_count, time.monotonic()
         rss_samples = [rss0]
         end = wall0 + seconds
         while (now := time.monotonic()) < end:
-            await asyncio.sleep(min(30.0, end - now))
+            await asyncio.sleep(min(args.sample_seconds, end - now))
             rss_samples.append(console_usage()[1])
         cpu1, rss1 = console_usage()
+        faults1 = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        malloc1 = malloc_line()
+        if args.smaps:
+            print_smaps_growth(smaps0, rss_by_mapping())
+        trim_line = trim_once()  # after the figures: how long one trim blocks, what it frees
         if args.tracemalloc:
             grown = tracemalloc.take_snapshot().compare_to(traced0, "traceback")
             print("  Python allocations grown most during the call (tracemalloc):")
@@ -295,6 +383,7 @@ async def console_main(args: argparse.Namespace) -> None:
             f" console card {WIDTH}x{HEIGHT}@{args.console_fps:g} -> device:"
         )
         print(f"  console CPU           {100 * (cpu1 - cpu0) / wall:5.1f} % of one core")
+        print(f"  minor page faults     {(faults1 - faults0) / wall:7.0f} /s")
         print(
             f"  frames decoded        {(probe.frames - frames0) / wall:5.1f} fps; rendered "
             f"{(remote.rendered_count - rendered0) / wall:5.1f} fps"
@@ -308,6 +397,10 @@ async def console_main(args: argparse.Namespace) -> None:
             f"  console RSS           {rss0:6.1f} MiB after warm-up -> {rss1:6.1f} MiB "
             f"(growth {rss1 - rss0:+.1f} MiB; samples {', '.join(f'{r:.1f}' for r in rss_samples)})"
         )
+        print(f"  glibc malloc at start {malloc0}")
+        print(f"  glibc malloc at end   {malloc1}")
+        print(f"  allocator tuning      {tuning_line()}")
+        print(f"  malloc_trim(0) once   {trim_line}")
     finally:
         with contextlib.suppress(Exception):
             await engine.shutdown()
@@ -327,6 +420,17 @@ def main() -> None:
     parser.add_argument("--device-fps", type=int, default=30)
     parser.add_argument("--console-fps", type=float, default=15.0)
     parser.add_argument("--device-size", default=f"{WIDTH}x{HEIGHT}", help="e.g. 640x360")
+    parser.add_argument(
+        "--sample-seconds", type=float, default=30.0, help="RSS sampling interval in the long call"
+    )
+    parser.add_argument(
+        "--malloc",
+        help="allocator experiment instead of the product tuning, e.g. "
+        "'mmap=262144,trim=1048576,arenas=2,trim_every=15' or 'none'",
+    )
+    parser.add_argument(
+        "--smaps", action="store_true", help="show which memory mappings grew (native RSS)"
+    )
     parser.add_argument(
         "--tracemalloc", action="store_true", help="show which Python allocations grew"
     )

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from console.adapters.event_stream import HubEventStream
 from console.adapters.hub_http import HubHttp
+from console.adapters.memory_tuning import tune_allocator
 from console.adapters.queue_api import QueueApi
 from console.adapters.session_api import SessionApi
 from console.crash import CrashFunnel
@@ -604,6 +605,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     log_file = setup_logging(settings.log_dir, settings.log_level)
     log.info("starting console (hub: %s)", settings.hub_url or "embedded demo hub")
+    # Before Qt and the media engine allocate: video frames get their own mappings instead of
+    # fragmenting glibc's heap (10-minute 720p call RSS growth and ~60 MiB less RSS;
+    # console/adapters/memory_tuning.py, docs/performance.md). A no-op without glibc.
+    tune_allocator()
     create_qt_app(sys.argv[:1])
     crash = CrashFunnel()
     crash.install()

@@ -24,9 +24,19 @@ from PySide6.QtMultimedia import QVideoFrame, QVideoFrameFormat, QVideoSink
 _log = logging.getLogger(__name__)
 
 
-def copy_into_video_frame(frame: av.VideoFrame, video_format: QVideoFrameFormat) -> QVideoFrame:
-    """Copy a YUV420P `av.VideoFrame` into a new `QVideoFrame` of `video_format` (GUI thread)."""
-    target = QVideoFrame(video_format)
+# How many QVideoFrames a feed cycles through. The sink shows one; the one written next was
+# shown two renders ago, so a consumer still holding the previous frame (e.g. a desktop video
+# widget mid-upload) never sees it overwritten. Painting (VideoSurface) is synchronous on the GUI
+# thread and only ever reads the sink's current frame.
+RENDER_RING_SIZE = 3
+
+
+def copy_into_video_frame(
+    frame: av.VideoFrame, video_format: QVideoFrameFormat, target: QVideoFrame | None = None
+) -> QVideoFrame:
+    """Copy a YUV420P `av.VideoFrame` into `target` (a new `QVideoFrame` of `video_format` when
+    None) and return it (GUI thread)."""
+    target = QVideoFrame(video_format) if target is None else target
     if not target.map(QVideoFrame.MapMode.WriteOnly):
         raise RuntimeError("could not map a QVideoFrame for writing")
     try:
@@ -63,6 +73,11 @@ class VideoFeed(QObject):
         self._offered = 0
         self._rendered = 0
         self._format: QVideoFrameFormat | None = None
+        # Reused render targets (RENDER_RING_SIZE): a fresh ~1.4 MB QVideoFrame per 720p frame
+        # at 30 fps was the biggest allocation churn of a call and fragmented the GUI thread's
+        # heap (RSS soak, docs/performance.md).
+        self._ring: list[QVideoFrame] = []
+        self._ring_next = 0
         # Queued even when offered on the GUI thread itself: rendering never re-enters a caller.
         self._render_requested.connect(self._render_pending, Qt.ConnectionType.QueuedConnection)
 
@@ -95,6 +110,8 @@ class VideoFeed(QObject):
         with self._lock:
             self._pending = None
         self._sink.setVideoFrame(QVideoFrame())
+        self._ring.clear()  # give the frame memory back between calls
+        self._ring_next = 0
         self._rendered = 0
 
     def _render_pending(self) -> None:
@@ -107,7 +124,9 @@ class VideoFeed(QObject):
             # Never expected from the engine (it converts on the media thread); stay correct.
             frame = frame.reformat(format="yuv420p")
         video_format = self._format_for(frame.width, frame.height)
-        self._sink.setVideoFrame(copy_into_video_frame(frame, video_format))
+        self._sink.setVideoFrame(
+            copy_into_video_frame(frame, video_format, self._ring_frame(video_format))
+        )
         self._rendered += 1
         if self._rendered == 1:
             self.first_frame.emit()
@@ -120,7 +139,19 @@ class VideoFeed(QObject):
                 QSize(width, height), QVideoFrameFormat.PixelFormat.Format_YUV420P
             )
             self._format = current
+            self._ring.clear()  # the old frames have the old size
+            self._ring_next = 0
         return current
+
+    def _ring_frame(self, video_format: QVideoFrameFormat) -> QVideoFrame:
+        """The next render target: a new frame while the ring fills up, then the oldest again."""
+        if len(self._ring) < RENDER_RING_SIZE:
+            target = QVideoFrame(video_format)
+            self._ring.append(target)
+            return target
+        target = self._ring[self._ring_next]
+        self._ring_next = (self._ring_next + 1) % RENDER_RING_SIZE
+        return target
 
 
 class RemoteVideoFeed(VideoFeed):

@@ -155,6 +155,8 @@ class CallService:
         # before the POST's response and must not be mistaken for someone else's doing.
         self._own_events: set[str] = set()
         self._finishing: int | None = None
+        # Media events that arrive while the answer is still being posted (CLAIMING).
+        self._early_media: MediaEvent | None = None
 
     # ------------------------------------------------------------------ observing
 
@@ -228,6 +230,7 @@ class CallService:
         await self._start_lease(request_id)
         media = self._engine.new_call(self._on_media_event)
         self._media = media
+        self._early_media = None
         self._set(media_live=True)
         # The media answer (ICE gathering, DTLS set-up) runs while the record and photo load:
         # both are on the path to the sergeant seeing the officer, so neither waits for the other.
@@ -238,12 +241,15 @@ class CallService:
             name=f"media-answer-{request_id}",
         )
         try:
-            officer = await self._fresh_officer(claim.request.officer)
-            photo = await self._photo(officer)
+            officer, photo = await self._load_record(claim.request.officer)
         except BaseException:
             answering.cancel()
             raise
         self._set(officer=officer, photo=photo, detail="Connecting video…")
+        await self._send_answer(request_id, answering)
+
+    async def _send_answer(self, request_id: int, answering: asyncio.Task[str]) -> None:
+        """Await the media engine's SDP answer and post it; then wait for media to connect."""
         try:
             answer_sdp = await answering
         except Exception as exc:
@@ -268,8 +274,27 @@ class CallService:
                 "The hub did not take the video answer. Release the request or mark it failed."
             )
             return
+        if self._state.request_id != request_id or self._state.phase != CallPhase.CLAIMING:
+            return
+        early, self._early_media = self._early_media, None
+        if early is not None and early.state == MediaState.FAILED:
+            self._media_failed(f"The video connection was lost. {early.detail}".strip())
+            return
+        if early is not None and early.state == MediaState.CONNECTED:
+            # The device applied our answer from its event stream and connected before the
+            # hub's response to the POST reached us.
+            self._set(phase=CallPhase.CONNECTED, detail="")
+            self._spawn(self._report_connected(request_id), "report-connected")
+            return
         self._set(phase=CallPhase.CONNECTING, detail="Connecting video…")
         self._watchdog = self._spawn(self._connect_watchdog(request_id), "connect-watchdog")
+
+    async def _load_record(self, officer: OfficerView) -> tuple[OfficerView, bytes | None]:
+        """The officer's fresh record and photo, fetched in parallel (one round trip, not two)."""
+        async with asyncio.TaskGroup() as group:
+            fresh = group.create_task(self._fresh_officer(officer))
+            photo = group.create_task(self._photo(officer))
+        return fresh.result(), photo.result()
 
     async def _start_lease(self, request_id: int) -> None:
         lease_seconds = self._lease_seconds
@@ -322,7 +347,9 @@ class CallService:
     def _on_media_event(self, event: MediaEvent) -> None:
         """Called by the media engine on the GUI loop."""
         phase = self._state.phase
-        if event.state == MediaState.CONNECTED and phase == CallPhase.CONNECTING:
+        if phase == CallPhase.CLAIMING and event.state in (MediaState.CONNECTED, MediaState.FAILED):
+            self._early_media = event  # acted on once the hub has taken our answer
+        elif event.state == MediaState.CONNECTED and phase == CallPhase.CONNECTING:
             request_id = self._state.request_id
             assert request_id is not None
             self._cancel_watchdog()

@@ -22,6 +22,8 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError
 
 from console.adapters.media.frames import LatestFrame, VideoFrameSink, as_yuv420p, encode_jpeg
+from console.adapters.media.ice import prompt_ice_checks
+from console.adapters.media.jitter import release_frames_on_marker
 from console.adapters.media.local_sources import LocalVideoSource, MicrophoneSource
 from console.adapters.media.local_tracks import LocalAudioTrack, LocalVideoTrack
 from console.adapters.media.media_thread import MediaThread
@@ -185,6 +187,14 @@ class AiortcCallMedia:
                 await pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
             except (ValueError, KeyError, IndexError) as exc:
                 raise InvalidOfferError(f"the device's offer SDP is invalid: {exc}") from exc
+            # The receivers exist now and have seen no packet: each frame of the officer's video
+            # is decoded when its last packet is in, not one frame later (jitter.py).
+            for transceiver in pc.getTransceivers():
+                if transceiver.kind == "video":
+                    release_frames_on_marker(transceiver.receiver)
+            # DTLS (we are its client) starts the moment ICE completes, not at the next tick of
+            # aioice's check pacing (ice.py).
+            prompt_ice_checks(pc)
             self._video_track = LocalVideoTrack(self._video_source, fps=self._video_fps)
             self._video_track.enabled = self._camera_enabled
             self._audio_track = LocalAudioTrack(self._microphone)

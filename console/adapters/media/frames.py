@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sys
 import threading
 from typing import Protocol
 
@@ -58,14 +59,63 @@ def as_yuv420p(frame: av.VideoFrame) -> av.VideoFrame:
     return frame.reformat(format="yuv420p")
 
 
-def fresh_copy(frame: av.VideoFrame) -> av.VideoFrame:
+class OutgoingFramePool:
+    """Recycles the frames `fresh_copy` hands to aiortc's encoder (and any other per-frame copy).
+
+    Why: a new 720p frame per outgoing video frame (15 fps) was ~1.4 MB of allocation churn
+    each, which either fragments glibc's heap (RSS grows in steps over a call) or, with the
+    console's mmap threshold (`console.adapters.memory_tuning`), costs ~350 page faults a frame.
+
+    A pooled frame is free again once nothing but the pool refers to it: aiortc drops the frame
+    after encoding it (libvpx copies the picture into its own buffers during the encode call),
+    so CPython's reference count says exactly when it may be overwritten. A pool that is all in
+    use hands out plain new frames rather than growing.
+    """
+
+    # References to a free pooled frame while `take` looks at it: the pool's list, the loop
+    # variable and sys.getrefcount's own argument.
+    _FREE_REFS = 3
+
+    def __init__(self, capacity: int = 4) -> None:
+        self._capacity = capacity
+        self._frames: list[av.VideoFrame] = []
+        self._lock = threading.Lock()
+
+    def take(self, width: int, height: int, pixel_format: str = "yuv420p") -> av.VideoFrame:
+        """A writable frame of this size and format that no one else holds any more."""
+        with self._lock:
+            for frame in self._frames:
+                if (
+                    frame.width == width
+                    and frame.height == height
+                    and frame.format.name == pixel_format
+                    and sys.getrefcount(frame) == self._FREE_REFS
+                ):
+                    # aiortc marks keyframe requests on the frame itself: never carry one over.
+                    frame.pict_type = av.video.frame.PictureType.NONE
+                    frame.pts = None
+                    frame.make_writable()  # new buffers if libav still holds the old ones
+                    return frame
+            fresh = av.VideoFrame(width, height, pixel_format)
+            if len(self._frames) >= self._capacity:
+                # All in use, or other sizes: forget the oldest (its holder keeps it alive).
+                self._frames.pop(0)
+            self._frames.append(fresh)
+            return fresh
+
+
+_outgoing_pool = OutgoingFramePool()
+
+
+def fresh_copy(frame: av.VideoFrame, pool: OutgoingFramePool | None = None) -> av.VideoFrame:
     """A YUV420P copy the caller may stamp with its own pts.
 
     Frames handed to several senders must not be mutated (aiortc encodes on executor threads),
-    so every outgoing frame is a private copy: ~0.06 ms at 720p when the strides line up.
+    so every outgoing frame is a private copy: ~0.06 ms at 720p when the strides line up. The
+    copy comes from `pool` (default: one pool for the process) and is recycled once dropped.
     """
     source = as_yuv420p(frame)
-    copy = av.VideoFrame(source.width, source.height, "yuv420p")
+    copy = (pool or _outgoing_pool).take(source.width, source.height)
     if all(
         dst.line_size == src.line_size and dst.buffer_size == src.buffer_size
         for dst, src in zip(copy.planes, source.planes, strict=True)

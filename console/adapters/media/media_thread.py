@@ -15,6 +15,8 @@ import threading
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from console.adapters.memory_tuning import tune_allocator
+
 _log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -30,6 +32,11 @@ class MediaThread:
     """Owns one daemon thread and the asyncio loop that runs on it."""
 
     def __init__(self, name: str = "media") -> None:
+        # Video frames are ~1.4 MB each at 720p; under glibc's dynamic mmap threshold they land
+        # in fragmenting heap arenas and RSS grew in steps during a call (+7 to +17 MiB over
+        # 10 minutes). Pin the threshold before this thread's codecs allocate (memory_tuning.py;
+        # the console also does it at start-up). Idempotent; a no-op without glibc.
+        tune_allocator()
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)

@@ -128,6 +128,10 @@ class FakeCallApi:
     answer_error: UserFacingError | None = None
     device_left: bool = False
     operator_id: int = 1
+    # When set, GET /officers/{id} waits for it: the record is still loading.
+    officer_gate: asyncio.Event | None = None
+    # Runs inside POST /answer, before it returns (e.g. media connecting meanwhile).
+    on_post_answer: Callable[[], None] | None = None
     calls: list[tuple[str, object]] = field(default_factory=list)
     decisions: dict[str, RequestView] = field(default_factory=dict)
     references: itertools.count = field(default_factory=lambda: itertools.count(1))
@@ -182,6 +186,8 @@ class FakeCallApi:
 
     async def officer(self, officer_id: int) -> OfficerView:
         self._call("officer", officer_id)
+        if self.officer_gate is not None:
+            await self.officer_gate.wait()
         return self.officer_record
 
     async def officer_photo(self, officer_id: int) -> bytes | None:
@@ -190,6 +196,8 @@ class FakeCallApi:
 
     async def post_answer(self, request_id: int, sdp_answer: str) -> None:
         self._call("post_answer", sdp_answer)
+        if self.on_post_answer is not None:
+            self.on_post_answer()
         if self.answer_error is not None:
             raise self.answer_error
 

@@ -69,7 +69,8 @@ async def rig():
 async def test_answer_claims_loads_officer_and_answers_the_offer(rig: Rig) -> None:
     await rig.service.answer(41)
 
-    assert rig.api.names()[:4] == ["claim", "config", "officer", "officer_photo"]
+    assert rig.api.names()[0] == "claim"
+    assert {"config", "officer", "officer_photo"} <= set(rig.api.names())
     assert ("post_answer", ANSWER_SDP) in rig.api.calls
     assert rig.engine.last.offer == OFFER_SDP
     assert rig.engine.last.ice_servers[0].urls == ["stun:example.invalid"]
@@ -81,6 +82,48 @@ async def test_answer_claims_loads_officer_and_answers_the_offer(rig: Rig) -> No
     await settle()
     assert rig.phase == CallPhase.CONNECTED
     assert rig.api.count("mark_connected") == 1
+
+
+async def test_record_photo_and_media_answer_are_all_in_flight_at_once(rig: Rig) -> None:
+    """The photo does not wait for the record; POST /answer waits for both."""
+    rig.api.officer_gate = asyncio.Event()
+    answering = asyncio.ensure_future(rig.service.answer(41))
+    await settle()
+
+    assert rig.api.count("officer_photo") == 1  # asked for while the record is still loading
+    assert rig.engine.last.offer == OFFER_SDP  # the media engine is answering meanwhile
+    assert "post_answer" not in rig.api.names()
+    assert rig.phase == CallPhase.CLAIMING
+
+    rig.api.officer_gate.set()
+    await answering
+    assert ("post_answer", ANSWER_SDP) in rig.api.calls
+    assert rig.service.state.officer.collar_number == "1001CW"
+    assert rig.service.state.photo == b"\x89PNG fake photo"
+    assert rig.phase == CallPhase.CONNECTING
+
+
+async def test_media_connecting_before_the_answer_post_returns_is_not_lost(rig: Rig) -> None:
+    """The device may connect from the hub's event before our POST's response arrives."""
+    rig.api.on_post_answer = lambda: rig.engine.last.emit(MediaState.CONNECTED)
+
+    await rig.service.answer(41)
+    await settle()
+
+    assert rig.phase == CallPhase.CONNECTED
+    assert rig.api.count("mark_connected") == 1
+    await rig.clock.advance(30)  # the connect watchdog never fires
+    assert rig.phase == CallPhase.CONNECTED
+
+
+async def test_media_failing_before_the_answer_post_returns_is_reported(rig: Rig) -> None:
+    rig.api.on_post_answer = lambda: rig.engine.last.emit(MediaState.FAILED, "ICE failed")
+
+    await rig.service.answer(41)
+    await settle()
+
+    assert rig.phase == CallPhase.MEDIA_FAILED
+    assert "ICE failed" in rig.service.state.detail
 
 
 async def test_claim_lost_names_the_holder_and_leaves_nothing_running(rig: Rig) -> None:
