@@ -38,6 +38,7 @@ from console.crash import CrashFunnel
 from console.domain.backoff import Backoff
 from console.domain.errors import UserFacingError
 from console.domain.queue import WaitThresholds
+from console.gui_gc import GuiThreadGarbageCollector
 from console.logging_setup import setup_logging
 from console.models.chime import Chime
 from console.models.connection_vm import ConnectionViewModel
@@ -612,10 +613,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     create_qt_app(sys.argv[:1])
     crash = CrashFunnel()
     crash.install()
+    # Cycles are collected on the GUI thread only: Qt objects must not be freed by the media or
+    # hub thread's allocations (console/gui_gc.py).
+    collector = GuiThreadGarbageCollector()
+    collector.start()
     try:
         # qasync.run picks the right entry point for this Python (qasync #68/#121/#176).
         return int(qasync.run(_amain(settings, log_file, crash)))
     finally:
+        collector.stop()
         crash.uninstall()
 
 
