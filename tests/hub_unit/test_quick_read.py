@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import Select, bindparam, select
 
-from hub.context import HubContext
 from hub.service import _CLAIM_STATE, _OPERATOR_BY_TOKEN, HubService, utcnow
 from hub.storage.models import Device, OperatorSession, VerificationRequest
 from protocol.schemas import RequestState
-from tests.helpers.hub import test_settings
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[HubService]:
-    context = HubContext(test_settings(tmp_path, demo_officer_count=3))
-    context.open()
-    yield context.service
-    context.close()
 
 
 def _through_sqlalchemy(service: HubService, statement: Select[Any], params: dict[str, Any]) -> Any:

@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 
 from hub import accounts
-from hub.context import HubContext
 from hub.errors import ClaimConflictError, IllegalTransitionError, NotHolderError
 from hub.service import Caller, HubService, utcnow
 from hub.storage.models import AuditEntry, Event, Operator, VerificationRequest
 from protocol.schemas import CreateRequestBody, DecisionBody, Outcome, ReasonCode, RequestState
-from tests.helpers.hub import test_settings
 
 OFFER = CreateRequestBody(sdp_offer="v=0 offer for a unit test")
-
-
-@pytest.fixture
-def service(tmp_path: Path) -> Iterator[HubService]:
-    context = HubContext(test_settings(tmp_path, demo_officer_count=6))
-    context.open()
-    yield context.service
-    context.close()
 
 
 def _operator(service: HubService, username: str) -> Caller:
