@@ -276,18 +276,13 @@ class CallService:
             return
         if self._state.request_id != request_id or self._state.phase != CallPhase.CLAIMING:
             return
-        early, self._early_media = self._early_media, None
-        if early is not None and early.state == MediaState.FAILED:
-            self._media_failed(f"The video connection was lost. {early.detail}".strip())
-            return
-        if early is not None and early.state == MediaState.CONNECTED:
-            # The device applied our answer from its event stream and connected before the
-            # hub's response to the POST reached us.
-            self._set(phase=CallPhase.CONNECTED, detail="")
-            self._spawn(self._report_connected(request_id), "report-connected")
-            return
         self._set(phase=CallPhase.CONNECTING, detail="Connecting video…")
         self._watchdog = self._spawn(self._connect_watchdog(request_id), "connect-watchdog")
+        early, self._early_media = self._early_media, None
+        if early is not None:
+            # The device applied our answer from its event stream and connected (or failed)
+            # before the hub's response to the POST reached us: handle it as if it came now.
+            self._on_media_event(early)
 
     async def _load_record(self, officer: OfficerView) -> tuple[OfficerView, bytes | None]:
         """The officer's fresh record and photo, fetched in parallel (one round trip, not two)."""
