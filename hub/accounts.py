@@ -58,7 +58,7 @@ def create_operator(
         session.add(operator)
         session.flush()
         audit.append(
-            session,
+            db.session_statements(session),
             at=utcnow(),
             actor=actor,
             action="create_operator",
@@ -77,7 +77,7 @@ def unlock_operator(db: Database, username: str, actor: str = "admin-cli") -> No
         operator.locked = False
         operator.failed_logins = 0
         audit.append(
-            session,
+            db.session_statements(session),
             at=utcnow(),
             actor=actor,
             action="unlock_operator",
@@ -95,7 +95,7 @@ def deactivate_operator(db: Database, username: str, actor: str = "admin-cli") -
         operator.active = False
         session.execute(delete(OperatorSession).where(OperatorSession.operator_id == operator.id))
         audit.append(
-            session,
+            db.session_statements(session),
             at=utcnow(),
             actor=actor,
             action="deactivate_operator",
@@ -123,7 +123,7 @@ def create_enrolment_code(
             )
         )
         audit.append(
-            session,
+            db.session_statements(session),
             at=now,
             actor=actor,
             action="enrolment_code",
@@ -165,14 +165,14 @@ def enrol_device(
         session.add(device)
         session.flush()
         audit.append(
-            session,
+            db.session_statements(session),
             at=now,
             actor=f"device:{device.id}",
             action="enrol_device",
             request_id=None,
             detail={"officer_id": officer.id},
         )
-        view = officer_view(session, officer)
+        view = officer_view(db.session_statements(session), officer)
     log.info("device enrolled for officer %d", view.id)
     return token, view
 
@@ -195,7 +195,7 @@ def issue_device_token(db: Database, collar_number: str, label: str, actor: str)
         session.add(device)
         session.flush()
         audit.append(
-            session,
+            db.session_statements(session),
             at=now,
             actor=actor,
             action="issue_device_token",
@@ -229,7 +229,7 @@ def revoke_devices(
             raise InvalidRequestError("Say which device (id) or officer (collar number)")
         count = session.execute(query.values(revoked=True, revoked_at=now)).rowcount  # type: ignore[attr-defined]
         audit.append(
-            session,
+            db.session_statements(session),
             at=now,
             actor=actor,
             action="revoke_device",

@@ -17,11 +17,13 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from hub.storage.models import AuditEntry, AuditHead
+from hub.storage.statements import Statements
 
 GENESIS_HASH = "0" * 64
 # Built once: every state change appends, and building statements costs more than running them.
 _LOCK_HEAD = select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1).with_for_update()
 _INSERT_ENTRY = insert(AuditEntry)
+_INSERT_HEAD = insert(AuditHead)
 _MOVE_HEAD = (
     update(AuditHead)
     .where(AuditHead.id == 1)
@@ -56,7 +58,7 @@ def entry_hash(
 
 
 def append(
-    session: Session,
+    sql: Statements,
     *,
     at: datetime,
     actor: str,
@@ -66,21 +68,19 @@ def append(
 ) -> None:
     """Append one entry in the caller's (write) transaction.
 
-    Core statements, not ORM objects: this runs for every state change, and a read of the head,
-    one INSERT and one UPDATE cost a fraction of the unit-of-work flush they replaced. The head
+    Prebuilt Core statements, not ORM objects: this runs for every state change, and a read of
+    the head, one INSERT and one UPDATE cost a fraction of the unit-of-work flush they replaced.
+    `sql` flushes the transaction's pending ORM changes first (the entry's request row must exist
+    for its foreign key). The head
     row is read under the transaction's write lock (BEGIN IMMEDIATE on SQLite, FOR UPDATE on
     PostgreSQL), so the chain stays linear whoever appends.
     """
     detail = detail or {}
-    # Pending ORM changes first (the entry's request row must exist for its foreign key), then
-    # plain Core on the transaction's connection: no ORM statement layer at all.
-    session.flush()
-    connection = session.connection()
-    head = connection.execute(_LOCK_HEAD).first()
+    head = sql.first(_LOCK_HEAD)
     prev_seq, prev_hash = (head.seq, head.hash) if head is not None else (0, GENESIS_HASH)
     seq = prev_seq + 1
     digest = entry_hash(prev_hash, seq, at, actor, action, request_id, detail)
-    connection.execute(
+    sql.execute(
         _INSERT_ENTRY,
         {
             "seq": seq,
@@ -94,9 +94,9 @@ def append(
         },
     )
     if head is None:
-        connection.execute(insert(AuditHead), {"id": 1, "seq": seq, "hash": digest})
+        sql.execute(_INSERT_HEAD, {"id": 1, "seq": seq, "hash": digest})
     else:
-        connection.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": digest})
+        sql.execute(_MOVE_HEAD, {"new_seq": seq, "new_hash": digest})
 
 
 @dataclass(frozen=True)

@@ -12,11 +12,11 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, NoReturn
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from hub import audit
@@ -116,16 +116,30 @@ _DEVICE_BY_TOKEN = select(Device.id, Device.revoked, Device.officer_id).where(
     Device.token_hash == bindparam("digest")
 )
 _INSERT_EVENT = insert(Event)
+# `state = a OR state = b ...` rather than IN: an IN list is rendered per call, which would take
+# the statement off the compiled-once path (hub/storage/statements.py).
 _ACTIVE_OF_DEVICE = (
     select(VerificationRequest.id)
     .where(
         VerificationRequest.device_id == bindparam("device_id"),
-        VerificationRequest.state.in_(_ACTIVE_VALUES),
+        or_(*(VerificationRequest.state == value for value in _ACTIVE_VALUES)),
     )
     .limit(1)
 )
 _REQUEST = select(VerificationRequest).where(VerificationRequest.id == bindparam("request_id"))
 _REQUEST_FOR_UPDATE = _REQUEST.with_for_update()
+_REQUESTS = VerificationRequest.__table__
+# A request as a Core row for the views (every column but the offer, which no view shows).
+_REQUEST_ROW = (
+    select(*(column for column in _REQUESTS.c if column.key != "sdp_offer"))
+    .where(_REQUESTS.c.id == bindparam("request_id"))
+    .with_for_update()
+)
+_INSERT_REQUEST = insert(VerificationRequest)
+# SET columns are the keys of the parameters given, as in SQLAlchemy's own executemany style.
+_UPDATE_REQUEST = update(VerificationRequest).where(
+    VerificationRequest.id == bindparam("request_id")
+)
 _CLAIM_STATE = (
     select(VerificationRequest.state, Operator.rank, Operator.display_name)
     .outerjoin(Operator, Operator.id == VerificationRequest.holder_id)
@@ -212,12 +226,36 @@ ANSWERING_ROLES = (Role.SERGEANT, Role.SUPERVISOR)
 READING_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
 
-@dataclass
 class _Unit:
-    """One write transaction: its session and the events to publish after commit."""
+    """One write transaction: its connection, prebuilt statements (`sql`), an ORM session made on
+    first use and joined to the same transaction, and the events to publish after commit.
 
-    session: Session
-    bus_events: list[BusEvent] = field(default_factory=list)
+    The hottest use cases (a device calling in and hanging up) never make the session: the ORM's
+    unit of work cost more CPU than everything else in them (docs/performance.md, Hub).
+    """
+
+    def __init__(self, db: Database, connection: Connection) -> None:
+        self.connection = connection
+        self.bus_events: list[BusEvent] = []
+        self._session: Session | None = None
+        self.sql = db.statements(connection, before=self.flush)
+
+    @property
+    def session(self) -> Session:
+        """The ORM session of this transaction (pending changes are flushed before any `sql`)."""
+        if self._session is None:
+            self._session = Session(bind=self.connection, expire_on_commit=False)
+        return self._session
+
+    def flush(self) -> None:
+        """Write the session's pending changes (a no-op when there are none)."""
+        if self._session is not None:
+            self._session.flush()
+
+    def close(self) -> None:
+        """Release the session (the transaction itself is the connection's)."""
+        if self._session is not None:
+            self._session.close()
 
 
 class HubService:
@@ -237,17 +275,21 @@ class HubService:
     def write(self) -> Iterator[_Unit]:
         """A write transaction; its events are published once it has committed."""
         with self.db.write_locked():
-            with Session(self.db.engine, expire_on_commit=False) as session:
-                unit = _Unit(session)
-                with session.begin():
-                    yield unit
+            with self.db.engine.connect() as connection:
+                unit = _Unit(self.db, connection)
+                try:
+                    with connection.begin():
+                        yield unit
+                        unit.flush()
+                finally:
+                    unit.close()
             # Still under the writer lock: the bus receives events in commit (= id) order.
             self.bus.publish_threadsafe(unit.bus_events)
 
     def emit(
         self,
         unit: _Unit,
-        request: VerificationRequest,
+        request: Any,
         event_type: str,
         actor: str,
         action: str,
@@ -255,22 +297,20 @@ class HubService:
     ) -> tuple[RequestView, DeviceRequestView]:
         """Record an event + audit entry for `request`'s new state, in the unit's transaction.
 
-        Returns the views it built, so callers need not build them again.
+        `request` is an ORM object or a Core row (`_REQUEST_ROW`) holding the new state. Returns
+        the views it built, so callers need not build them again.
         """
-        session = unit.session
+        sql = unit.sql
         now = utcnow()
-        session.flush()
-        audit.append(
-            session, at=now, actor=actor, action=action, request_id=request.id, detail=detail
-        )
-        decision = find_decision(session, request)
-        console_view = request_view(session, request, decision)
-        device_view = device_request_view(session, request, self.settings.ice_servers, decision)
+        audit.append(sql, at=now, actor=actor, action=action, request_id=request.id, detail=detail)
+        decision = find_decision(sql, request)
+        console_view = request_view(sql, request, decision)
+        device_view = device_request_view(sql, request, self.settings.ice_servers, decision)
         console_payload = console_view.model_dump(mode="json")
         device_payload = device_view.model_dump(mode="json")
-        # A Core INSERT (audit.append has just flushed the session): the id comes back with the
-        # insert, and the SSE bytes are built from the payload in hand instead of a re-read row.
-        inserted = session.connection().execute(
+        # The id comes back with the insert, and the SSE bytes are built from the payload in
+        # hand instead of a re-read row.
+        event_id = sql.insert(
             _INSERT_EVENT,
             {
                 "type": event_type,
@@ -279,10 +319,6 @@ class HubService:
                 "created_at": now,
             },
         )
-        primary_key = inserted.inserted_primary_key
-        if primary_key is None:  # every dialect we support returns it; fail loudly if not
-            raise RuntimeError("the database did not return the new event's id")
-        event_id = int(primary_key[0])
         unit.bus_events.append(
             bus_event(event_id, event_type, request.id, now, console_payload, device_payload)
         )
@@ -329,7 +365,7 @@ class HubService:
                 if operator.failed_logins >= self.settings.max_failed_logins:
                     operator.locked = True
                     audit.append(
-                        session,
+                        unit.sql,
                         at=now,
                         actor=f"operator:{username}",
                         action="account_locked",
@@ -360,7 +396,7 @@ class HubService:
                     )
                 )
                 audit.append(
-                    session, at=now, actor=f"operator:{username}", action="login", request_id=None
+                    unit.sql, at=now, actor=f"operator:{username}", action="login", request_id=None
                 )
                 result = LoginResult(
                     token=token, expires_at=expires, operator=operator_view(operator)
@@ -379,7 +415,7 @@ class HubService:
                 delete(OperatorSession).where(OperatorSession.token_hash == caller.token_hash)
             )
             audit.append(
-                unit.session, at=utcnow(), actor=caller.actor, action="logout", request_id=None
+                unit.sql, at=utcnow(), actor=caller.actor, action="logout", request_id=None
             )
 
     def authenticate(self, token: str | None) -> Caller:
@@ -447,29 +483,29 @@ class HubService:
         """A device calls in: queue a new request for its bound officer."""
         caller.require_device()
         with self.write() as unit:
-            session = unit.session
-            # Core on the transaction's connection (nothing is pending yet): the ORM layer
-            # around a plain SELECT cost more than SQLite's answer (docs/performance.md).
-            connection = session.connection()
-            active = connection.execute(_ACTIVE_OF_DEVICE, {"device_id": caller.id}).scalar()
+            # Prebuilt Core statements only, no ORM session (see `_Unit`).
+            sql = unit.sql
+            active = sql.scalar(_ACTIVE_OF_DEVICE, {"device_id": caller.id})
             if active is not None:
                 raise AlreadyActiveError(
                     f"This device already has an active request ({active}); hang it up first"
                 )
             now = utcnow()
             assert caller.officer_id is not None
-            request = VerificationRequest(
-                state=RequestState.QUEUED.value,
-                officer_id=caller.officer_id,
-                device_id=caller.id,
-                location=body.location.model_dump(mode="json") if body.location else None,
-                sdp_offer=body.sdp_offer,
-                created_at=now,
-                queued_at=now,
-                device_left=False,
+            request_id = sql.insert(
+                _INSERT_REQUEST,
+                {
+                    "state": RequestState.QUEUED.value,
+                    "officer_id": caller.officer_id,
+                    "device_id": caller.id,
+                    "location": body.location.model_dump(mode="json") if body.location else None,
+                    "sdp_offer": body.sdp_offer,
+                    "created_at": now,
+                    "queued_at": now,
+                    "device_left": False,
+                },
             )
-            session.add(request)
-            session.flush()
+            request = sql.first(_REQUEST_ROW, {"request_id": request_id})
             detail = {"officer_id": caller.officer_id, "device_id": caller.id}
             _, device_view = self.emit(
                 unit, request, "request.created", caller.actor, "create", detail
@@ -481,17 +517,15 @@ class HubService:
     ) -> VerificationRequest:
         caller.require_device()
         query = _REQUEST_FOR_UPDATE if for_update else _REQUEST
-        request = session.scalar(query, {"request_id": request_id})
-        # Another device's request is reported as missing: devices learn nothing about others.
-        if request is None or request.device_id != caller.id:
-            raise NotFoundError(f"No request {request_id} for this device")
-        return request
+        return _own_request(caller, request_id, session.scalar(query, {"request_id": request_id}))
 
     def device_request(self, caller: Caller, request_id: int) -> DeviceRequestView:
         """The device's view of its own request."""
         with self.db.read() as session:
             request = self._device_request(session, caller, request_id)
-            return device_request_view(session, request, self.settings.ice_servers)
+            return device_request_view(
+                self.db.session_statements(session), request, self.settings.ice_servers
+            )
 
     def check_device_request(self, caller: Caller, request_id: int) -> None:
         """404/403 unless `request_id` is the calling device's own request."""
@@ -508,28 +542,36 @@ class HubService:
                 )
             request.sdp_offer = sdp_offer
             audit.append(
-                unit.session, at=utcnow(), actor=caller.actor, action="offer", request_id=request.id
+                unit.sql, at=utcnow(), actor=caller.actor, action="offer", request_id=request.id
             )
-            return device_request_view(unit.session, request, self.settings.ice_servers)
+            return device_request_view(unit.sql, request, self.settings.ice_servers)
 
     def hangup(self, caller: Caller, request_id: int) -> DeviceRequestView:
         """The device hangs up: cancel, mark device_left, or end, depending on the state."""
+        caller.require_device()
         with self.write() as unit:
-            session = unit.session
-            request = self._device_request(session, caller, request_id, for_update=True)
+            # Prebuilt Core statements only, no ORM session (see `_Unit`).
+            sql = unit.sql
+            request = _own_request(
+                caller, request_id, sql.first(_REQUEST_ROW, {"request_id": request_id})
+            )
             state = self._next(request, Action.HANGUP)
             now = utcnow()
             if state is RequestState.CANCELLED:
-                self._finish(request, state, now, "officer hung up before a decision")
-                self.emit(unit, request, "request.cancelled", caller.actor, "hangup")
+                changes = _finish_values(request, state, now, "officer hung up before a decision")
+                event = "request.cancelled"
             elif state is RequestState.CONNECTED:
-                if not request.device_left:
-                    request.device_left = True
-                    self.emit(unit, request, "request.device_left", caller.actor, "hangup")
+                if request.device_left:  # hung up twice: nothing changes
+                    return device_request_view(sql, request, self.settings.ice_servers)
+                changes = {"device_left": True}
+                event = "request.device_left"
             else:
-                self._finish(request, state, now, "officer hung up after the decision")
-                self.emit(unit, request, "request.ended", caller.actor, "hangup")
-            return device_request_view(session, request, self.settings.ice_servers)
+                changes = _finish_values(request, state, now, "officer hung up after the decision")
+                event = "request.ended"
+            sql.execute(_UPDATE_REQUEST, {"request_id": request.id, **changes})
+            request = sql.first(_REQUEST_ROW, {"request_id": request.id})
+            _, device_view = self.emit(unit, request, event, caller.actor, "hangup")
+            return device_view
 
     def device_officer(self, caller: Caller) -> OfficerView:
         """The device's own officer record."""
@@ -538,12 +580,12 @@ class HubService:
             officer = session.get(Officer, caller.officer_id)
             if officer is None:
                 raise NotFoundError("The officer of this device no longer exists")
-            return officer_view(session, officer)
+            return officer_view(self.db.session_statements(session), officer)
 
     # ------------------------------------------------------------------ operator side
 
     @staticmethod
-    def _next(request: VerificationRequest, action: Action) -> RequestState:
+    def _next(request: Any, action: Action) -> RequestState:
         try:
             return next_state(RequestState(request.state), action, device_left=request.device_left)
         except IllegalTransition as exc:
@@ -553,12 +595,8 @@ class HubService:
     def _finish(
         request: VerificationRequest, state: RequestState, now: datetime, reason: str | None
     ) -> None:
-        request.state = state.value
-        request.ended_at = now
-        request.holder_id = None
-        request.lease_expires_at = None
-        if reason and request.end_reason is None:
-            request.end_reason = reason
+        for name, value in _finish_values(request, state, now, reason).items():
+            setattr(request, name, value)
 
     def _held(
         self, unit: _Unit, caller: Caller, request_id: int, action: Action
@@ -594,7 +632,8 @@ class HubService:
                 .where(VerificationRequest.state.in_(_ACTIVE_VALUES))
                 .order_by(VerificationRequest.created_at, VerificationRequest.id)
             ).all()
-            return [request_view(session, r) for r in rows]
+            sql = self.db.session_statements(session)
+            return [request_view(sql, r) for r in rows]
 
     def request_detail(self, caller: Caller, request_id: int) -> RequestDetail:
         """A request with its audit timeline and snapshots (sergeants: active or own)."""
@@ -617,8 +656,9 @@ class HubService:
             snaps = session.scalars(
                 select(Snapshot).where(Snapshot.request_id == request_id).order_by(Snapshot.id)
             ).all()
+            sql = self.db.session_statements(session)
             return RequestDetail(
-                request=request_view(session, request),
+                request=request_view(sql, request),
                 audit=[
                     AuditEntryView(
                         id=e.id,
@@ -630,7 +670,7 @@ class HubService:
                     )
                     for e in entries
                 ],
-                snapshots=[snapshot_view(session, s) for s in snaps],
+                snapshots=[snapshot_view(sql, s) for s in snaps],
             )
 
     def claim(self, caller: Caller, request_id: int) -> ClaimResult:
@@ -717,7 +757,7 @@ class HubService:
         with self.write() as unit:
             request, _ = self._held(unit, caller, request_id, Action.RENEW_LEASE)
             request.lease_expires_at = utcnow() + timedelta(seconds=self.settings.lease_seconds)
-            return request_view(unit.session, request)
+            return request_view(unit.sql, request)
 
     def answer(self, caller: Caller, request_id: int, sdp_answer: str) -> RequestView:
         """Store the holder's SDP answer and relay it to the device (`request.answered`)."""
@@ -749,7 +789,7 @@ class HubService:
                 "release",
                 "released by the operator after the device left",
             )
-            return request_view(unit.session, request)
+            return request_view(unit.sql, request)
 
     def _requeue_or_fail(
         self,
@@ -824,7 +864,7 @@ class HubService:
                     raise NotHolderError("Another operator decided this request")
                 request = session.get(VerificationRequest, request_id)
                 assert request is not None
-                return request_view(session, request)  # replay: same result, nothing written
+                return request_view(unit.sql, request)  # replay: same result, nothing written
             request, target = self._held(unit, caller, request_id, Action.DECIDE)
             now = utcnow()
             reference = self._unique_reference(session)
@@ -866,7 +906,7 @@ class HubService:
                     "officer had left before the decision",
                 )
                 self.emit(unit, request, "request.ended", HUB_ACTOR, "end")
-            return request_view(session, request)
+            return request_view(unit.sql, request)
 
     @staticmethod
     def _unique_reference(session: Session) -> str:
@@ -900,7 +940,7 @@ class HubService:
                 "snapshot",
                 {"snapshot_id": snap.id, "bytes": len(data)},
             )
-            return snapshot_view(unit.session, snap)
+            return snapshot_view(unit.sql, snap)
 
     def snapshot_image(self, caller: Caller, snapshot_id: int) -> tuple[bytes, str]:
         """A snapshot's bytes and media type (operators)."""
@@ -918,7 +958,7 @@ class HubService:
             officer = session.get(Officer, officer_id)
             if officer is None:
                 raise NotFoundError(f"No officer {officer_id}")
-            return officer_view(session, officer)
+            return officer_view(self.db.session_statements(session), officer)
 
     def officer_photo(self, caller: Caller, officer_id: int | None = None) -> tuple[bytes, str]:
         """The photo on file: any officer's for operators, its own officer's for a device."""
@@ -1029,6 +1069,29 @@ class HubService:
         """The newest stored event id (0 when there is none)."""
         with self.db.read() as session:
             return int(session.scalar(select(Event.id).order_by(Event.id.desc()).limit(1)) or 0)
+
+
+def _own_request(caller: Caller, request_id: int, request: Any | None) -> Any:
+    """`request` if it is the calling device's own; another device's is reported as missing
+    (devices learn nothing about others)."""
+    if request is None or request.device_id != caller.id:
+        raise NotFoundError(f"No request {request_id} for this device")
+    return request
+
+
+def _finish_values(
+    request: Any, state: RequestState, now: datetime, reason: str | None
+) -> dict[str, Any]:
+    """The columns that end `request` in the terminal `state`."""
+    values: dict[str, Any] = {
+        "state": state.value,
+        "ended_at": now,
+        "holder_id": None,
+        "lease_expires_at": None,
+    }
+    if reason and request.end_reason is None:
+        values["end_reason"] = reason
+    return values
 
 
 def _check_reason(body: DecisionBody) -> None:

@@ -1,14 +1,18 @@
-"""ORM rows → protocol views. Pure functions of a session; no writes."""
+"""Stored rows → protocol views. Pure functions of prebuilt reads (`Statements`); no writes.
+
+The rows may be ORM objects or Core rows of the same table: only attributes named like the
+columns are read.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, bindparam, func, or_, select
 
-from hub.storage.models import Decision, Officer, Operator, Snapshot, VerificationRequest
+from hub.storage.models import Decision, Officer, Operator, VerificationRequest
+from hub.storage.statements import Statements
 from protocol.schemas import (
     API_PREFIX,
     REASON_LABELS,
@@ -66,7 +70,7 @@ _QUEUED_AHEAD = select(func.count(VerificationRequest.id)).where(
         ),
     ),
 )
-_DECISION_OF = select(Decision).where(Decision.request_id == bindparam("request_id"))
+_DECISION_OF = select(*Decision.__table__.c).where(Decision.request_id == bindparam("request_id"))
 # An officer's card and today's count in one Core query (no photo, no ORM identity map): it is
 # part of every event a request produces.
 _TODAY_OF_OFFICER = (
@@ -100,17 +104,10 @@ _CALL_SIGN_OF = select(Operator.rank, Operator.display_name).where(
 )
 
 
-def _core(session: Session) -> Connection:
-    """The session's connection for a Core read, with pending ORM changes flushed first (a Core
-    statement does not autoflush, and the reads below must see this transaction's writes)."""
-    session.flush()
-    return session.connection()
-
-
-def _call_sign_by_id(session: Session, operator_id: int | None) -> str | None:
+def _call_sign_by_id(sql: Statements, operator_id: int | None) -> str | None:
     if operator_id is None:
         return None
-    row = _core(session).execute(_CALL_SIGN_OF, {"operator_id": operator_id}).first()
+    row = sql.first(_CALL_SIGN_OF, {"operator_id": operator_id})
     return call_sign_of(row.rank, row.display_name) if row is not None else None
 
 
@@ -118,19 +115,15 @@ def _start_of_today() -> datetime:
     return datetime.combine(datetime.now(UTC).date(), time.min, tzinfo=UTC)
 
 
-def officer_view(session: Session, officer: Officer) -> OfficerView:
+def officer_view(sql: Statements, officer: Officer) -> OfficerView:
     """An officer record, with how many verification requests he made today (UTC)."""
-    today = session.scalar(_REQUESTS_SINCE, {"officer_id": officer.id, "since": _start_of_today()})
+    today = sql.scalar(_REQUESTS_SINCE, {"officer_id": officer.id, "since": _start_of_today()})
     return _officer_view_of(officer, int(today or 0))
 
 
-def officer_view_by_id(session: Session, officer_id: int) -> OfficerView | None:
+def officer_view_by_id(sql: Statements, officer_id: int) -> OfficerView | None:
     """`officer_view` for an id, in one Core query; None if there is no such officer."""
-    row = (
-        _core(session)
-        .execute(_OFFICER_CARD, {"officer_id": officer_id, "since": _start_of_today()})
-        .first()
-    )
+    row = sql.first(_OFFICER_CARD, {"officer_id": officer_id, "since": _start_of_today()})
     return _officer_view_of(row, int(row.verifications_today or 0)) if row is not None else None
 
 
@@ -155,9 +148,8 @@ def _officer_view_of(officer: Any, verifications_today: int) -> OfficerView:
     )
 
 
-def decision_view(session: Session, decision: Decision) -> DecisionView:
-    """A decision with the deciding operator's call sign."""
-    operator = session.get(Operator, decision.operator_id)
+def decision_view(sql: Statements, decision: Any) -> DecisionView:
+    """A decision (an ORM `Decision` or a row of its columns) with the decider's call sign."""
     return DecisionView(
         outcome=Outcome(decision.outcome),
         reason_code=ReasonCode(decision.reason_code),
@@ -166,29 +158,28 @@ def decision_view(session: Session, decision: Decision) -> DecisionView:
         override_reason=decision.override_reason,
         reference=decision.reference,
         decided_at=decision.decided_at,
-        decided_by=call_sign(operator) if operator else "?",
+        decided_by=_call_sign_by_id(sql, decision.operator_id) or "?",
     )
 
 
 DECIDED_STATES = frozenset({RequestState.DECIDED.value, RequestState.ENDED.value})
 
 
-def find_decision(session: Session, request: VerificationRequest) -> Decision | None:
-    """The request's decision; only decided/ended requests can have one (saves a query)."""
+def find_decision(sql: Statements, request: Any) -> Any | None:
+    """The request's decision as a row; only decided/ended requests can have one (saves a
+    query)."""
     if request.state not in DECIDED_STATES:
         return None
-    return session.scalar(_DECISION_OF, {"request_id": request.id})
+    return sql.first(_DECISION_OF, {"request_id": request.id})
 
 
-def request_view(
-    session: Session, request: VerificationRequest, decision: Decision | None = None
-) -> RequestView:
+def request_view(sql: Statements, request: Any, decision: Any | None = None) -> RequestView:
     """A request as consoles see it: officer record, holder, decision (pass `decision` if it
     is already at hand: saves the lookup)."""
-    officer = officer_view_by_id(session, request.officer_id)
+    officer = officer_view_by_id(sql, request.officer_id)
     assert officer is not None  # foreign key
     if decision is None:
-        decision = find_decision(session, request)
+        decision = find_decision(sql, request)
     return RequestView(
         id=request.id,
         state=RequestState(request.state),
@@ -199,45 +190,38 @@ def request_view(
         connected_at=request.connected_at,
         decided_at=request.decided_at,
         ended_at=request.ended_at,
-        holder=_call_sign_by_id(session, request.holder_id),
+        holder=_call_sign_by_id(sql, request.holder_id),
         holder_id=request.holder_id,
         lease_expires_at=request.lease_expires_at,
         device_left=request.device_left,
-        decision=decision_view(session, decision) if decision else None,
+        decision=decision_view(sql, decision) if decision else None,
         end_reason=request.end_reason,
     )
 
 
-def queue_position(session: Session, request: VerificationRequest) -> int | None:
+def queue_position(sql: Statements, request: Any) -> int | None:
     """1 = next to be answered (oldest first); None when not queued."""
     if request.state != RequestState.QUEUED:
         return None
-    ahead = (
-        _core(session)
-        .execute(_QUEUED_AHEAD, {"created_at": request.created_at, "request_id": request.id})
-        .scalar()
-    )
+    ahead = sql.scalar(_QUEUED_AHEAD, {"created_at": request.created_at, "request_id": request.id})
     return int(ahead or 0) + 1
 
 
 def device_request_view(
-    session: Session,
-    request: VerificationRequest,
-    ice_servers: list[IceServer],
-    decision: Decision | None = None,
+    sql: Statements, request: Any, ice_servers: list[IceServer], decision: Any | None = None
 ) -> DeviceRequestView:
     """What the officer's device may see of its own request: no other officers' data."""
     if decision is None:
-        decision = find_decision(session, request)
+        decision = find_decision(sql, request)
     answered_by: str | None = None
     if request.last_holder_id and request.state != RequestState.QUEUED:
-        answered_by = _call_sign_by_id(session, request.last_holder_id)
+        answered_by = _call_sign_by_id(sql, request.last_holder_id)
     reason = ReasonCode(decision.reason_code) if decision else None
     return DeviceRequestView(
         id=request.id,
         state=RequestState(request.state),
         created_at=request.created_at,
-        queue_position=queue_position(session, request),
+        queue_position=queue_position(sql, request),
         answered_by=answered_by,
         sdp_answer=(
             request.sdp_answer
@@ -252,13 +236,12 @@ def device_request_view(
     )
 
 
-def snapshot_view(session: Session, snapshot: Snapshot) -> SnapshotView:
+def snapshot_view(sql: Statements, snapshot: Any) -> SnapshotView:
     """Snapshot metadata with the URL of the image."""
-    operator = session.get(Operator, snapshot.operator_id)
     return SnapshotView(
         id=snapshot.id,
         request_id=snapshot.request_id,
         taken_at=snapshot.taken_at,
-        taken_by=call_sign(operator) if operator else "?",
+        taken_by=_call_sign_by_id(sql, snapshot.operator_id) or "?",
         url=f"{API_PREFIX}/snapshots/{snapshot.id}",
     )

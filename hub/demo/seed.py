@@ -227,7 +227,7 @@ def seed_demo_data(db: Database, passwords: Passwords, officer_count: int = 30) 
                 )
             )
         audit.append(
-            session,
+            db.session_statements(session),
             at=now,
             actor="hub",
             action="seed_demo_data",

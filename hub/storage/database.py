@@ -11,16 +11,16 @@ Nothing here is SQLite-only SQL: PostgreSQL works by URL.
 from __future__ import annotations
 
 import threading
-from collections import namedtuple
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Select, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
+
+from hub.storage.statements import CompiledStatements, Statements
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _READ_ONLY = "sc_read_only"
@@ -66,42 +66,6 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-@dataclass(frozen=True)
-class _CompiledRead:
-    """A SELECT compiled once for SQLite's DBAPI: SQL text, bind order and type processors."""
-
-    sql: str
-    bind_names: tuple[str, ...]
-    bind_defaults: dict[str, Any]
-    bind_processors: tuple[Callable[[Any], Any] | None, ...]
-    row_type: type
-    result_processors: tuple[Callable[[Any], Any] | None, ...]
-
-
-def _compile_read(statement: Select[Any], engine: Engine) -> _CompiledRead | None:
-    """Compile `statement` for a plain DBAPI cursor, or None if it needs SQLAlchemy at run time
-    (expanding IN lists are rendered per call)."""
-    dialect = engine.dialect
-    compiled = statement.compile(dialect=dialect)
-    sql = str(compiled)
-    if "POSTCOMPILE" in sql or compiled.positiontup is None:
-        return None
-    names = tuple(compiled.positiontup)
-    columns = list(statement.selected_columns)
-    return _CompiledRead(
-        sql=sql,
-        bind_names=names,
-        bind_defaults=dict(compiled.params),
-        bind_processors=tuple(
-            compiled.binds[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names
-        ),
-        row_type=namedtuple("QuickRow", [c.key for c in columns]),  # type: ignore[misc]
-        result_processors=tuple(
-            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
-        ),
-    )
-
-
 class Database:
     """Owns the engine; hands out sessions. Repositories return plain objects, never ORM rows."""
 
@@ -116,7 +80,10 @@ class Database:
         # waits for a lock; a networked database (PostgreSQL) needs a round trip per statement.
         self.reads_are_local = self.engine.dialect.name == "sqlite"
         self._write_lock = threading.Lock()
-        self._compiled_reads: dict[int, tuple[Select[Any], _CompiledRead | None]] = {}
+        # Compiled once, run on the DBAPI connection: only where the database is in-process.
+        self.compiled_statements = (
+            CompiledStatements(self.engine.dialect) if self.reads_are_local else None
+        )
         self._raw_by_thread = threading.local()
         self._raw_connections: list[Any] = []
         self._raw_lock = threading.Lock()
@@ -144,34 +111,30 @@ class Database:
         of the hub's time in a 50-way claim race (docs/performance.md). Types are converted by
         the columns' own processors, so rows match what SQLAlchemy would return.
         """
-        if not self.reads_are_local:
+        compiled = self.compiled_statements
+        if compiled is None or compiled.get(statement, params) is None:
             with self.read_connection() as connection:
                 return connection.execute(statement, params).first()
-        cached = self._compiled_reads.get(id(statement))
-        if cached is None or cached[0] is not statement:
-            cached = (statement, _compile_read(statement, self.engine))
-            self._compiled_reads[id(statement)] = cached
-        compiled = cached[1]
-        if compiled is None:
-            with self.read_connection() as connection:
-                return connection.execute(statement, params).first()
-        values = []
-        for name, process in zip(compiled.bind_names, compiled.bind_processors, strict=True):
-            value = params[name] if name in params else compiled.bind_defaults[name]
-            values.append(process(value) if process else value)
-        cursor = self._raw_connection().execute(compiled.sql, values)
-        try:
-            raw = cursor.fetchone()
-        finally:
-            cursor.close()  # ends the statement, and with it the read snapshot
-        if raw is None:
-            return None
-        return compiled.row_type(
-            *(
-                process(value) if process else value
-                for process, value in zip(compiled.result_processors, raw, strict=True)
+        return self._thread_statements().first(statement, params)
+
+    def statements(
+        self, connection: Connection, before: Callable[[], None] | None = None
+    ) -> Statements:
+        """Prebuilt statements on `connection`'s transaction (hub/storage/statements.py)."""
+        return Statements(connection, self.compiled_statements, before)
+
+    def session_statements(self, session: Session) -> Statements:
+        """Prebuilt statements in `session`'s transaction, seeing its pending ORM changes."""
+        return Statements(session.connection(), self.compiled_statements, before=session.flush)
+
+    def _thread_statements(self) -> Statements:
+        statements = getattr(self._raw_by_thread, "statements", None)
+        if statements is None:
+            statements = Statements(
+                None, self.compiled_statements, driver_connection=self._raw_connection()
             )
-        )
+            self._raw_by_thread.statements = statements
+        return statements
 
     def _raw_connection(self) -> Any:
         connection = getattr(self._raw_by_thread, "connection", None)

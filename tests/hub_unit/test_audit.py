@@ -32,7 +32,7 @@ def _append_many(db: Database, count: int) -> None:
     for n in range(count):
         with db.write() as session:
             audit.append(
-                session,
+                db.session_statements(session),
                 at=T0 + timedelta(seconds=n),
                 actor=f"operator:u{n % 3}",
                 action="claim" if n % 2 else "create",
