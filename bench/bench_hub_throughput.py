@@ -18,6 +18,7 @@ import time
 from bench_hub_common import (
     FAKE_OFFER,
     RawHttp,
+    SseCounter,
     SseTap,
     device_tokens,
     login,
@@ -31,32 +32,33 @@ TARGET_PER_SECOND = 300.0
 
 async def run(subscribers: int, seconds: float) -> None:
     hub = start_hub("--heartbeat-seconds", "30", "--lease-seconds", "60")
-    taps: list[SseTap] = []
+    taps: list[SseTap | SseCounter] = []
     try:
         operator = await login(hub.port, "patel", "patel-demo")
         devices = await device_tokens(hub.port, operator, 60)
-        created_counts = [0] * subscribers
-        last_delivery = [0.0] * subscribers
         created_at: dict[int, float] = {}  # request id -> POST written
-        delivered_at: dict[int, float] = {}  # request id -> received by subscriber 0
+        delivered_at: dict[int, float] = {}  # request id -> received by the first subscriber
         progress = asyncio.Event()
 
-        def make_handler(n: int):
-            def on_event(_id: int, kind: str, data: bytes, at: float) -> None:
-                if kind == "request.created":
-                    created_counts[n] += 1
-                    last_delivery[n] = at
-                    if n == 0:  # one subscriber's view of create → delivery lag
-                        rid = int(data.split(b'"request":{"id":', 1)[1].split(b",", 1)[0])
-                        delivered_at[rid] = at
-                    progress.set()
+        def on_first(_id: int, kind: str, data: bytes, at: float) -> None:
+            # One subscriber parses every event, for the create → delivery lag.
+            if kind == "request.created":
+                rid = int(data.split(b'"request":{"id":', 1)[1].split(b",", 1)[0])
+                delivered_at[rid] = at
+                progress.set()
 
-            return on_event
-
-        for n in range(subscribers):
-            tap = SseTap(hub.port, operator, make_handler(n))
-            await tap.start()
-            taps.append(tap)
+        first = SseTap(hub.port, operator, on_first)
+        await first.start()
+        taps.append(first)
+        # The others only count (SseCounter): what matters is that every one received every
+        # request.created, and when the last of them arrived.
+        counters = [
+            SseCounter(hub.port, operator, "request.created", progress.set)
+            for _ in range(subscribers - 1)
+        ]
+        for counter in counters:
+            await counter.start()
+            taps.append(counter)
 
         created = 0
         stop_at = time.perf_counter() + seconds
@@ -86,10 +88,13 @@ async def run(subscribers: int, seconds: float) -> None:
         started = time.perf_counter()
         await asyncio.gather(*(worker(d) for d in devices))
         async with asyncio.timeout(120):
-            while min(created_counts) < created:
+            while (
+                len(delivered_at) < created
+                or min((c.count for c in counters), default=created) < created
+            ):
                 progress.clear()
                 await progress.wait()
-        finished = max(last_delivery)
+        finished = max([max(delivered_at.values()), *(c.last_at for c in counters)])
         hub_cpu = hub.cpu_seconds() - hub_cpu_start
         client_cpu = time.process_time() - client_cpu_start
     finally:

@@ -19,7 +19,7 @@ from hub import field_page
 from hub.body_limit import BodyLimitMiddleware
 from hub.context import HubContext
 from hub.errors import HubError
-from hub.routes import register_routes
+from hub.routes import add_routes, register_routes
 from hub.settings import HubSettings
 from hub.sse_response import StreamSendMiddleware
 
@@ -130,7 +130,7 @@ def create_app(settings: HubSettings) -> FastAPI:
         return {"status": "ok"}
 
     register_routes(app)
-    app.include_router(field_page.router)  # the officer's browser page at /field
+    add_routes(app, field_page.router)  # the officer's browser page at /field
     return app
 
 
@@ -148,13 +148,14 @@ async def _tick_forever(context: HubContext) -> None:
 
 
 async def _reap_forever(context: HubContext) -> None:
-    """Expire unanswered requests and take back lapsed leases every reaper interval."""
+    """Every reaper interval, on a worker thread: expire unanswered requests, take back lapsed
+    leases, checkpoint the WAL (HubContext.housekeeping)."""
     interval = context.settings.reaper_interval_seconds
     while True:
         try:
-            await asyncio.wait_for(run_in_threadpool(context.service.reap), timeout=30)
+            await asyncio.wait_for(run_in_threadpool(context.housekeeping), timeout=30)
         except asyncio.CancelledError:
             raise
         except Exception:
-            log.exception("reaper pass failed; retrying")
+            log.exception("housekeeping pass failed; retrying")
         await asyncio.sleep(interval)

@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.errors import ClaimConflictError
 from hub.service import ANSWERING_ROLES, Caller, HubService
-from hub.writer import WriterThread
+from hub.writer import Writer
 from protocol.schemas import ClaimResult
 
 
@@ -28,7 +28,7 @@ class ClaimGate:
         self._in_flight: dict[int, asyncio.Future[str | None]] = {}
 
     async def claim(
-        self, service: HubService, writer: WriterThread, caller: Caller, request_id: int
+        self, service: HubService, writer: Writer, caller: Caller, request_id: int
     ) -> ClaimResult:
         """Claim `request_id` for `caller`, or raise what the claim would raise."""
         caller.require_operator(*ANSWERING_ROLES)  # a 403 comes before any 409

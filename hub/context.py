@@ -11,7 +11,7 @@ from hub.service import HubService
 from hub.settings import HubSettings
 from hub.storage.database import Database
 from hub.storage.migrate import upgrade_to_head
-from hub.writer import WriterThread
+from hub.writer import Writer
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ class HubContext:
         self._db: Database | None = None
         self.bus = EventBus(settings.event_ring_size)
         self.claim_gate = ClaimGate()
-        self.writer = WriterThread()
+        self.writer = Writer()
 
     @property
     def service(self) -> HubService:
@@ -56,10 +56,19 @@ class HubContext:
             raise
         self._db = db
         self._service = service
+        # A local SQLite file: writes run on the event loop (hub/writer.py).
+        self.writer.inline = db.reads_are_local
 
     def begin_shutdown(self) -> None:
         """End the event streams (thread-safe); called before the server stops accepting."""
         self.bus.close_threadsafe()
+
+    def housekeeping(self) -> int:
+        """One pass of background upkeep (on a worker thread): expire unanswered requests, take
+        back lapsed leases, checkpoint SQLite's WAL. Returns how many requests changed."""
+        changed = self.service.reap()
+        self.service.db.checkpoint()
+        return changed
 
     def close(self) -> None:
         """Stop the writer thread, then dispose of the database connections."""

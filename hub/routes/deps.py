@@ -11,7 +11,7 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
 from hub.service import Caller, HubService
-from hub.writer import WriterThread
+from hub.writer import Writer
 
 BEARER_SCHEME = "HTTPBearer"
 BEARER_SCHEME_DOC = {
@@ -79,14 +79,14 @@ def document_bearer_auth(schema: dict[str, Any], routes: list[Any]) -> None:
                     operations[method.lower()]["security"] = [{BEARER_SCHEME: []}]
 
 
-async def get_writer(request: Request) -> WriterThread:
-    """The hub's writer thread (hub/writer.py): where async routes run write use cases."""
-    writer: WriterThread = request.app.state.hub.writer
+async def get_writer(request: Request) -> Writer:
+    """The hub's writer (hub/writer.py): where async routes run write use cases."""
+    writer: Writer = request.app.state.hub.writer
     return writer
 
 
 ServiceDep = Annotated[HubService, Depends(get_service)]
-WriterDep = Annotated[WriterThread, Depends(get_writer)]
+WriterDep = Annotated[Writer, Depends(get_writer)]
 CallerDep = Annotated[Caller, Depends(get_caller)]
 
 

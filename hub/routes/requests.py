@@ -19,7 +19,7 @@ from hub.routes.deps import (
     run_quick_read,
 )
 from hub.service import HubService, image_mime
-from hub.writer import WriterThread
+from hub.writer import Writer
 from protocol.schemas import (
     API_PREFIX,
     AnswerBody,
@@ -201,5 +201,5 @@ async def add_snapshot(request_id: IdPath, request: Request) -> SnapshotView:
         raise InvalidRequestError("The snapshot body is empty")
     if image_mime(data) != declared:
         raise InvalidRequestError(f"The body is not a {declared} image")
-    writer: WriterThread = request.app.state.hub.writer
+    writer: Writer = request.app.state.hub.writer
     return await writer.run(service.add_snapshot, caller, request_id, data)

@@ -6,13 +6,21 @@ upgrade fails at once with SQLITE_BUSY, which busy_timeout does not cover (SQLAl
 "Serializable isolation / Savepoints / Transactional DDL" recipe). Writers inside this process are
 also serialised by a lock, so they queue fairly instead of spinning in SQLite's busy handler.
 Nothing here is SQLite-only SQL: PostgreSQL works by URL.
+
+A write may be asked not to wait (`non_blocking_writes`, for writes run on the event loop itself,
+see hub/writer.py): it then raises `WriteBusyError` at once, before doing anything, if another
+writer holds the in-process lock or SQLite's write lock. And so that no commit stalls on disk I/O,
+SQLite's automatic checkpoint (copying the WAL into the database file, with an fsync) is off; the
+hub's housekeeping thread calls `checkpoint()` instead.
 """
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +33,37 @@ from hub.storage.statements import CompiledStatements, Statements
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 _READ_ONLY = "sc_read_only"
 _SINGLE_STATEMENT = "sc_single_statement"
+_NON_BLOCKING_WRITES: ContextVar[bool] = ContextVar("sc_non_blocking_writes", default=False)
+
+
+class WriteBusyError(Exception):
+    """Another writer holds the write lock, and this write was asked not to wait for it.
+
+    Raised before the write has read or changed anything: it can simply be run again elsewhere.
+    """
+
+
+@contextmanager
+def non_blocking_writes() -> Iterator[None]:
+    """Writes started inside raise `WriteBusyError` instead of waiting for another writer."""
+    token = _NON_BLOCKING_WRITES.set(True)
+    try:
+        yield
+    finally:
+        _NON_BLOCKING_WRITES.reset(token)
+
+
+def _begin_immediate_without_waiting(driver_connection: Any) -> None:
+    """BEGIN IMMEDIATE that fails at once (WriteBusyError) if another connection is writing."""
+    driver_connection.execute("PRAGMA busy_timeout=0")
+    try:
+        driver_connection.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+            raise
+        raise WriteBusyError("another connection is writing to the database") from exc
+    finally:
+        driver_connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
 
 
 def make_engine(url: str) -> Engine:
@@ -51,6 +90,10 @@ def make_engine(url: str) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL; durable at checkpoints
+        # No checkpoint inside a commit: its fsync would stall whoever commits (possibly the
+        # event loop). Database.checkpoint() runs from the hub's housekeeping thread; and
+        # SQLite checkpoints anyway when the last connection to the file closes.
+        cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -60,6 +103,8 @@ def make_engine(url: str) -> Engine:
             return  # autocommit: one SELECT is its own consistent snapshot, BEGIN would be waste
         if options.get(_READ_ONLY):
             connection.exec_driver_sql("BEGIN")
+        elif _NON_BLOCKING_WRITES.get():
+            _begin_immediate_without_waiting(connection.connection.driver_connection)
         else:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
@@ -162,9 +207,29 @@ class Database:
 
     @contextmanager
     def write_locked(self) -> Iterator[None]:
-        """Hold the in-process writer lock (to publish events in commit order)."""
-        with self._write_lock:
+        """Hold the in-process writer lock (to publish events in commit order); under
+        `non_blocking_writes`, WriteBusyError if another thread holds it."""
+        if _NON_BLOCKING_WRITES.get():
+            if not self._write_lock.acquire(blocking=False):
+                raise WriteBusyError("another write of this hub is in progress")
+        else:
+            self._write_lock.acquire()
+        try:
             yield
+        finally:
+            self._write_lock.release()
+
+    def checkpoint(self) -> None:
+        """Copy committed WAL frames into the SQLite database file (no-op elsewhere).
+
+        PASSIVE: never waits for, nor blocks, readers and writers. Called from a worker thread
+        every housekeeping pass, so that the WAL stays small without a commit ever paying for
+        the copy and its fsync.
+        """
+        if self.engine.dialect.name != "sqlite":
+            return
+        with self.read_connection() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
 
     def dispose(self) -> None:
         """Close every pooled connection."""
