@@ -135,10 +135,17 @@ _REQUEST_ROW = (
     .where(_REQUESTS.c.id == bindparam("request_id"))
     .with_for_update()
 )
+_OFFER_OF = select(VerificationRequest.sdp_offer).where(
+    VerificationRequest.id == bindparam("request_id")
+)
 _INSERT_REQUEST = insert(VerificationRequest)
 # SET columns are the keys of the parameters given, as in SQLAlchemy's own executemany style.
 _UPDATE_REQUEST = update(VerificationRequest).where(
     VerificationRequest.id == bindparam("request_id")
+)
+_CLAIM_IF_QUEUED = update(VerificationRequest).where(
+    VerificationRequest.id == bindparam("request_id"),
+    VerificationRequest.state == bindparam("queued"),
 )
 _CLAIM_STATE = (
     select(VerificationRequest.state, Operator.rank, Operator.display_name)
@@ -690,17 +697,16 @@ class HubService:
         if seen is None:
             raise NotFoundError(f"No request {request_id}")
         if seen.state != RequestState.QUEUED.value:
-            if seen.rank is not None:
-                name = call_sign_of(seen.rank, seen.display_name)
-                raise ClaimConflictError(f"{name} has already answered this call", holder=name)
-            raise IllegalTransitionError(f"Cannot claim a request that is {seen.state}")
+            _raise_not_claimable(seen)
 
     def claim_checked(self, caller: Caller, request_id: int) -> ClaimResult:
         """The write half of `claim` (call `check_claimable` first)."""
         caller.require_operator(*ANSWERING_ROLES)
         with self.write() as unit:
-            session = unit.session
-            request = session.get(VerificationRequest, request_id)
+            # Prebuilt Core statements only, no ORM session (see `_Unit`): in a race, every
+            # loser waits while the winner's claim is written.
+            sql = unit.sql
+            request = sql.first(_REQUEST_ROW, {"request_id": request_id})
             if request is None:
                 raise NotFoundError(f"No request {request_id}")
             now = utcnow()
@@ -716,19 +722,14 @@ class HubService:
             if request.first_claimed_at is None:
                 values["first_claimed_at"] = now
                 values["wait_seconds"] = max(0.0, (now - request.created_at).total_seconds())
-            result = session.execute(
-                update(VerificationRequest)
-                .where(
-                    VerificationRequest.id == request_id,
-                    VerificationRequest.state == RequestState.QUEUED.value,
-                )
-                .values(**values)
-                .execution_options(synchronize_session=False)
+            # Conditional: only a request still queued is claimed, whoever else is racing.
+            claimed = sql.execute(
+                _CLAIM_IF_QUEUED,
+                {"request_id": request_id, "queued": RequestState.QUEUED.value, **values},
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                session.refresh(request)
-                self._raise_not_claimable(session, request)
-            session.refresh(request)
+            if claimed != 1:
+                _raise_not_claimable(sql.first(_CLAIM_STATE, {"request_id": request_id}))
+            request = sql.first(_REQUEST_ROW, {"request_id": request_id})
             view, _ = self.emit(
                 unit,
                 request,
@@ -737,20 +738,13 @@ class HubService:
                 "claim",
                 {"wait_seconds": round(wait, 3)},
             )
+            offer = sql.scalar(_OFFER_OF, {"request_id": request_id})
+            assert offer is not None  # NOT NULL column
             return ClaimResult(
                 request=view,
-                sdp_offer=request.sdp_offer,
+                sdp_offer=offer,
                 ice_servers=self.settings.ice_servers,
             )
-
-    @staticmethod
-    def _raise_not_claimable(session: Session, request: VerificationRequest) -> NoReturn:
-        """409: `claim_conflict` naming the holder, or `illegal_transition` if nobody holds it."""
-        holder = session.get(Operator, request.holder_id) if request.holder_id else None
-        if holder is not None:
-            name = call_sign(holder)
-            raise ClaimConflictError(f"{name} has already answered this call", holder=name)
-        raise IllegalTransitionError(f"Cannot claim a request that is {request.state}")
 
     def renew_lease(self, caller: Caller, request_id: int) -> RequestView:
         """The holder keeps the claim for another lease period (no event)."""
@@ -1069,6 +1063,15 @@ class HubService:
         """The newest stored event id (0 when there is none)."""
         with self.db.read() as session:
             return int(session.scalar(select(Event.id).order_by(Event.id.desc()).limit(1)) or 0)
+
+
+def _raise_not_claimable(seen: Any) -> NoReturn:
+    """409 for a `_CLAIM_STATE` row that is not queued: `claim_conflict` naming the holder, or
+    `illegal_transition` if nobody holds it."""
+    if seen.rank is not None:
+        name = call_sign_of(seen.rank, seen.display_name)
+        raise ClaimConflictError(f"{name} has already answered this call", holder=name)
+    raise IllegalTransitionError(f"Cannot claim a request that is {seen.state}")
 
 
 def _own_request(caller: Caller, request_id: int, request: Any | None) -> Any:

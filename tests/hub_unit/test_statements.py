@@ -15,8 +15,11 @@ from sqlalchemy.exc import StatementError
 from hub import audit
 from hub.service import (
     _ACTIVE_OF_DEVICE,
+    _CLAIM_IF_QUEUED,
+    _CLAIM_STATE,
     _INSERT_EVENT,
     _INSERT_REQUEST,
+    _OFFER_OF,
     _REQUEST_ROW,
     _UPDATE_REQUEST,
     HubService,
@@ -137,6 +140,25 @@ def test_every_hot_statement_takes_the_direct_path(service: HubService) -> None:
         (_INSERT_REQUEST, request_keys),
         (_UPDATE_REQUEST, dict.fromkeys(("request_id", "state", "ended_at", "holder_id"))),
         (_INSERT_EVENT, dict.fromkeys(("type", "request_id", "payload", "created_at"))),
+        (
+            _CLAIM_IF_QUEUED,
+            dict.fromkeys(
+                (
+                    "request_id",
+                    "queued",
+                    "state",
+                    "holder_id",
+                    "last_holder_id",
+                    "claimed_at",
+                    "sdp_answer",
+                    "lease_expires_at",
+                    "first_claimed_at",
+                    "wait_seconds",
+                )
+            ),
+        ),
+        (_CLAIM_STATE, None),
+        (_OFFER_OF, None),
         (audit._LOCK_HEAD, None),
         (
             audit._INSERT_ENTRY,
