@@ -57,6 +57,13 @@ class NotHolderError(HubError):
     status, code = 409, "not_holder"
 
 
+class CursorAheadError(HubError):
+    """409: an event cursor newer than anything this hub has stored (its database was replaced or
+    restored from a backup): the client must reload its state and reconnect without a cursor."""
+
+    status, code = 409, "cursor_ahead"
+
+
 class AlreadyActiveError(HubError):
     """409: the device already has a request that is not finished."""
 

@@ -6,6 +6,9 @@
   that stops sending any bytes (not even `: heartbeat`) is treated as dead and reopened.
 - A 401 ends the loop with `AuthenticationError` (the session is over); every other failure is
   retried forever until the owner cancels `run()`.
+- A 409 `cursor_ahead` means the hub's database was replaced or restored (its ids restarted below
+  ours, so every new event would be dropped as a duplicate): the position is forgotten and the
+  stream reconnects at once as a fresh connect, which makes the owner reload the queue.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pydantic import ValidationError
 from console.adapters.hub_http import HubHttp, error_from_response
 from console.domain.backoff import Backoff
 from console.domain.connection import OFFLINE_AFTER_FAILURES, LinkState, LinkStatus
-from console.domain.errors import AuthenticationError, UserFacingError
+from console.domain.errors import AuthenticationError, StreamCursorAheadError, UserFacingError
 from console.domain.sse import SseParser
 from protocol import API_PREFIX, ConsoleEvent
 
@@ -74,6 +77,14 @@ class HubEventStream:
             try:
                 await self._follow_once(handler)
                 detail = "the hub closed the event stream"
+            except StreamCursorAheadError:
+                log.warning(
+                    "the hub has no event %s: its database was replaced or restored; "
+                    "reloading from now",
+                    self.last_event_id,
+                )
+                self.forget_position()
+                continue  # not a failure: reconnect at once, fresh
             except AuthenticationError:
                 handler.status_changed(LinkStatus(LinkState.OFFLINE, detail="signed out"))
                 raise

@@ -21,6 +21,7 @@ from console.domain.errors import (
     InvalidInputError,
     NotFoundError,
     PermissionDeniedError,
+    StreamCursorAheadError,
     UserFacingError,
 )
 from protocol import API_PREFIX
@@ -108,6 +109,8 @@ def error_from_response(response: httpx.Response) -> UserFacingError:
         return NotFoundError(detail, code="not_found")
     if code == "claim_conflict":
         return ClaimLostError(body.get("holder"))
+    if code == "cursor_ahead":
+        return StreamCursorAheadError(detail, code=code)
     if status == 409:
         return IllegalTransitionError(detail, code=code or "conflict")
     if status in (413, 422):

@@ -52,6 +52,11 @@ class IllegalTransitionError(UserFacingError):
     """The request is no longer in a state that allows this (e.g. the officer hung up)."""
 
 
+class StreamCursorAheadError(UserFacingError):
+    """Our event-stream position is newer than anything the hub has: its database was replaced
+    or restored. The position must be forgotten and the queue reloaded."""
+
+
 class NotFoundError(UserFacingError):
     pass
 

@@ -172,3 +172,32 @@ async def test_device_stream_resumes_with_last_event_id(world: World) -> None:
     assert decided.json()["request"]["reference"]
     types = [e.event for e in second.events]
     assert "request.answered" not in types
+
+
+@pytest.mark.parametrize("resume_by", ["header", "query"])
+async def test_a_cursor_ahead_of_the_hub_is_refused_not_left_waiting(
+    world: World, resume_by: str
+) -> None:
+    """A cursor newer than anything stored means the hub's database was replaced or restored:
+    waiting on it would hide every new event (docs/protocol.md, `cursor_ahead`)."""
+    api = world.api
+    smith = await world.op("smith")
+    rid, dev = await world.new_request()
+    async with EventStream(api, "/events", smith, last_event_id=0) as replay:
+        created = await replay.wait_for_event("request.created", rid)
+    assert created.id is not None
+    use_query = resume_by == "query"
+    ahead = created.id + 1_000_000
+    for path, token in (("/events", smith), (f"/requests/{rid}/device-events", dev)):
+        async with EventStream(api, path, token, last_event_id=ahead, use_query=use_query) as s:
+            pass
+        assert s.status == 409, (path, s.status)
+        assert s.error_body is not None
+        assert s.error_body["error"] == "cursor_ahead"
+    # A cursor the hub has (here: one it already sent) still resumes normally.
+    async with EventStream(api, "/events", smith, last_event_id=created.id) as resumed:
+        expect(await api.claim(smith, rid), 200)
+        claimed = await resumed.wait_for_event("request.claimed", rid)
+    assert resumed.status == 200
+    assert claimed.id is not None
+    assert claimed.id > created.id

@@ -65,6 +65,10 @@ class TcpProxy:
             writer.close()
         self._writers.clear()
 
+    def retarget(self, host: str, port: int) -> None:
+        """Send new connections to another server (open ones keep their old upstream)."""
+        self._target = (host, port)
+
     def freeze(self) -> None:
         self._flowing.clear()
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
+from pathlib import Path
 
 import httpx
 import pytest
@@ -168,3 +170,65 @@ async def test_unreachable_hub_counts_down_then_says_offline():
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await http.client.aclose()
+
+
+def _backup(database: Path, copy: Path) -> None:
+    """A consistent copy of a live SQLite database (the sqlite3 backup API)."""
+    source, target = sqlite3.connect(database), sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+
+
+async def test_a_hub_restored_from_a_backup_is_followed_from_now(tmp_path):
+    """The hub's database is restored from a backup taken after we signed in: its event ids
+    restart below our position. Resuming from it would drop every new event as already seen;
+    the hub refuses the cursor (409 cursor_ahead) and the stream starts afresh."""
+    (tmp_path / "live").mkdir()
+    (tmp_path / "restored").mkdir()
+    live = HubServer(test_settings(tmp_path / "live")).start()
+    proxy = await TcpProxy("127.0.0.1", live.port).start()
+    live_ops = HubOps(live.url)
+    restored: HubServer | None = None
+    restored_ops: HubOps | None = None
+    try:
+        http = await signed_in_http(proxy.url)
+        backup = tmp_path / "backup.db"
+        _backup(tmp_path / "live" / "hub-test.db", backup)  # our session is in it
+        async with following(http) as (stream, handler):
+            for collar in ("1001CW", "1002CW", "1003CW"):
+                await live_ops.call_in(collar)
+            await wait_until(lambda: len(handler.events) >= 3, what="events from the live hub")
+            position = stream.last_event_id
+            assert position is not None
+
+            restored = HubServer(
+                test_settings(tmp_path / "restored", db_url=f"sqlite:///{backup}")
+            ).start()
+            restored_ops = HubOps(restored.url)
+            seen = len(handler.events)
+            proxy.retarget("127.0.0.1", restored.port)
+            proxy.cut()
+            await wait_until(lambda: len(handler.connects) >= 2, what="reconnected")
+            request_id = await restored_ops.call_in("1004CW")
+            await wait_until(
+                lambda: any(
+                    e.type == "request.created" and e.request.id == request_id
+                    for e in handler.events[seen:]
+                ),
+                what="the restored hub's event",
+            )
+            fresh = next(e for e in handler.events[seen:] if e.request.id == request_id)
+            assert fresh.id <= position  # would have been dropped as a duplicate
+            assert handler.connects[-1] is False  # a fresh connect: the owner reloads the queue
+            assert stream.last_event_id == fresh.id
+    finally:
+        await live_ops.aclose()
+        if restored_ops is not None:
+            await restored_ops.aclose()
+        await proxy.close()
+        if restored is not None:
+            restored.stop()
+        live.stop()
