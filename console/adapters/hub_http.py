@@ -63,10 +63,33 @@ class HubHttp:
         headers: dict[str, str] | None = None,
         timeout: float | None = None,  # noqa: ASYNC109 - httpx's own per-request timeout
     ) -> httpx.Response:
-        """Send one request under /api/v1; return the response on 2xx, raise a domain error else."""
+        """Send one request under /api/v1; return the response on 2xx, raise a domain error else.
+
+        A 401 for a token that has been replaced meanwhile (unlock renews it and revokes the old
+        one) is retried once with the current token: the session did not end.
+        """
+        used = self._token
+        response = await self._send(method, path, json, params, content, headers, timeout)
+        renewed = self._token not in (None, used) and "Authorization" not in (headers or {})
+        if response.status_code == 401 and renewed:
+            response = await self._send(method, path, json, params, content, headers, timeout)
+        if response.is_success:
+            return response
+        raise error_from_response(response)
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        json: Any,
+        params: dict[str, Any] | None,
+        content: bytes | None,
+        headers: dict[str, str] | None,
+        timeout: float | None,  # noqa: ASYNC109 - httpx's own per-request timeout
+    ) -> httpx.Response:
         merged = {**self.auth_headers(), **(headers or {})}
         try:
-            response = await self.client.request(
+            return await self.client.request(
                 method,
                 API_PREFIX + path,
                 json=json,
@@ -78,9 +101,6 @@ class HubHttp:
         except (httpx.TransportError, httpx.TimeoutException) as exc:
             log.info("hub unreachable on %s %s: %s", method, path, type(exc).__name__)
             raise HubUnreachableError() from exc
-        if response.is_success:
-            return response
-        raise error_from_response(response)
 
     async def json(self, method: str, path: str, **kwargs: Any) -> Any:
         return (await self.request(method, path, **kwargs)).json()

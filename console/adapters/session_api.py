@@ -26,6 +26,26 @@ class SessionApi:
         self._http.set_token(result.token)
         return result
 
+    async def renew(self, username: str, password: str) -> LoginResult:
+        """Sign in again (the unlock's password check), then revoke the token it replaces.
+
+        Best effort, like `logout`: if the hub cannot confirm, the old token still expires on its
+        own. Requests in flight with the old token are retried with the new one (`HubHttp`).
+        """
+        previous = self._http.token
+        result = await self.login(username, password)
+        if previous is not None and previous != result.token:
+            try:
+                await self._http.request(
+                    "POST",
+                    "/auth/logout",
+                    headers={"Authorization": f"Bearer {previous}"},
+                    timeout=3.0,
+                )
+            except UserFacingError as exc:
+                log.info("the replaced token was not revoked: %s", exc.code)
+        return result
+
     async def logout(self) -> None:
         """Revoke the current token (best effort: a dead hub must not block signing out)."""
         if self._http.token is None:

@@ -18,6 +18,10 @@ class SessionPort(Protocol):
 
     async def login(self, username: str, password: str) -> LoginResult: ...
 
+    async def renew(self, username: str, password: str) -> LoginResult:
+        """Sign in again and revoke the token this replaces."""
+        ...
+
     async def logout(self) -> None: ...
 
     async def forget_token(self) -> None: ...
@@ -66,8 +70,9 @@ class SessionService:
             raise AuthenticationError("Nobody is signed in.", code="not_signed_in")
         if not password:
             raise AuthenticationError("Enter your password to unlock.", code="missing")
-        # A fresh login is the hub's only password check; it also renews the token.
-        result = await self._port.login(self.operator.username, password)
+        # A fresh login is the hub's only password check; it also renews the token (and the
+        # one it replaces is revoked rather than left valid until it expires).
+        result = await self._port.renew(self.operator.username, password)
         self.expires_at = result.expires_at
 
     async def sign_out(self) -> None:

@@ -112,6 +112,7 @@ class FakeSessionPort:
     def __init__(self, password: str = "right") -> None:
         self.password = password
         self.logins = 0
+        self.renewals = 0
         self.logged_out = False
         self.forgotten = False
 
@@ -120,6 +121,11 @@ class FakeSessionPort:
         if username != "smith" or password != self.password:
             raise AuthenticationError("Wrong username or password.", code="unauthorized")
         return LoginResult(token="op_fake", expires_at=T0 + timedelta(hours=12), operator=SMITH)
+
+    async def renew(self, username: str, password: str) -> LoginResult:
+        result = await self.login(username, password)
+        self.renewals += 1
+        return result
 
     async def logout(self) -> None:
         self.logged_out = True

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QApplication
 
 from console.app import ConsoleApp, configure_qt_app
 from console.models.queue_model import Column
+from protocol import API_PREFIX
 from tests.console.shell.conftest import close_console, shell_settings, sign_in
 from tests.console.shell.helpers import save_screenshot, wait_until
 from tests.console.shell.hubops import HubOps
+from tests.helpers.hub import auth
 
 
 async def test_idle_lock_asks_for_the_password_again(qapp, hub_server, tmp_path):
@@ -44,11 +47,20 @@ async def test_idle_lock_asks_for_the_password_again(qapp, hub_server, tmp_path)
         assert app.lock_dialog.error.text() == "Wrong password. Try again."
         assert app.lock_vm.is_locked
 
+        old_token = app.hub_http.token
         app.lock_dialog.password.setText("smith-demo")
         app.lock_dialog.unlock_button.click()
         await wait_until(lambda: not app.lock_dialog.isVisible(), what="unlocked")
         assert not app.lock_vm.is_locked
         assert app.session_service.signed_in
+        # Unlocking renewed the token and revoked the one it replaced (not left valid to expire).
+        new_token = app.hub_http.token
+        assert new_token not in (None, old_token)
+        async with httpx.AsyncClient(base_url=hub_server.url) as probe:
+            old = await probe.get(f"{API_PREFIX}/auth/me", headers=auth(old_token))
+            new = await probe.get(f"{API_PREFIX}/auth/me", headers=auth(new_token))
+        assert old.status_code == 401
+        assert new.status_code == 200
         # The queue kept running behind the lock: the stream is still connected.
         assert app.connection.status.state.value == "connected"
     finally:

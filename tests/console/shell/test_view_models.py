@@ -71,7 +71,8 @@ async def test_session_expiry_notifies_once(qapp):
 
 async def test_lock_vm_unlocks_only_with_the_right_password(qapp):
     now = [100.0]
-    service = SessionService(FakeSessionPort())
+    port = FakeSessionPort()
+    service = SessionService(port)
     await service.sign_in("smith", "right")
     vm = LockViewModel(service, idle_seconds=60, clock=lambda: now[0])
     locked, failures = [], []
@@ -87,6 +88,7 @@ async def test_lock_vm_unlocks_only_with_the_right_password(qapp):
     assert failures[-1] == "Enter your password to unlock."
     assert await vm.unlock("right")
     assert not vm.is_locked
+    assert port.renewals == 1  # the unlock renews the token (revoking the old one)
     vm.disable()
 
 
