@@ -336,6 +336,27 @@ class HistoryPage(_Strict):
     total: int | None = Field(default=None, description="only when ?count=true")
 
 
+class OperatorSummary(_Strict):
+    """An operator who can answer calls, for the History "Sergeant" picker (GET /operators)."""
+
+    id: int
+    display_name: str
+    rank: str
+    role: Role
+    call_sign: str = Field(description="'PS Smith'")
+    active: bool = Field(description="false: the account is disabled (its calls stay in history)")
+
+
+class OfficerSummary(_Strict):
+    """An officer on record, for the History "Officer" picker (GET /officers): no photo/alerts."""
+
+    id: int
+    collar_number: str
+    rank: str
+    surname: str
+    forenames: str
+
+
 class HistoryStats(_Strict):
     calls: int
     by_outcome: dict[str, int] = Field(description="confirmed/refused/cancelled/expired/failed/...")

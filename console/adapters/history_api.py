@@ -1,5 +1,6 @@
 """`HistoryPort` over the hub's HTTP API (docs/protocol.md: /history, /history/export.csv,
-/history/stats, /requests/{id}, /snapshots/{id}, /auth/me).
+/history/stats, /requests/{id}, /snapshots/{id}, /auth/me, and the directory /operators and
+/officers).
 
 Built on the one `HubHttp` door, so errors arrive as typed `UserFacingError`s and the bearer token
 and connection pool are shared with the rest of the console.
@@ -14,10 +15,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from pydantic import TypeAdapter, ValidationError
 
 from console.adapters.hub_http import HubHttp, error_from_response
-from console.domain.errors import HubUnreachableError, InvalidInputError
-from protocol import API_PREFIX, HistoryPage, HistoryStats, OperatorView, RequestDetail
+from console.domain.errors import HubUnreachableError, InvalidInputError, UserFacingError
+from protocol import (
+    API_PREFIX,
+    HistoryPage,
+    HistoryStats,
+    OfficerSummary,
+    OperatorSummary,
+    OperatorView,
+    RequestDetail,
+)
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +35,9 @@ log = logging.getLogger(__name__)
 EXPORT_READ_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 #: Report progress at most every this many bytes, so a million-row export is not a million signals.
 _PROGRESS_EVERY_BYTES = 64 * 1024
+
+_OPERATOR_LIST = TypeAdapter(list[OperatorSummary])
+_OFFICER_LIST = TypeAdapter(list[OfficerSummary])
 
 
 class HistoryApi:
@@ -55,6 +68,14 @@ class HistoryApi:
 
     async def detail(self, request_id: int) -> RequestDetail:
         return RequestDetail.model_validate(await self._http.json("GET", f"/requests/{request_id}"))
+
+    async def operators(self) -> list[OperatorSummary]:
+        """Every operator who answers calls (GET /operators; supervisors and admins only)."""
+        return _parsed(_OPERATOR_LIST, await self._http.json("GET", "/operators"), "operators")
+
+    async def officers(self) -> list[OfficerSummary]:
+        """Every officer on record, as summaries (GET /officers)."""
+        return _parsed(_OFFICER_LIST, await self._http.json("GET", "/officers"), "officers")
 
     async def snapshot_image(self, snapshot_id: int) -> bytes:
         return (await self._http.request("GET", f"/snapshots/{snapshot_id}")).content
@@ -108,3 +129,17 @@ class HistoryApi:
         rows = max(newlines - 1, 0)
         on_rows(rows)
         return rows
+
+
+def _parsed[T](adapter: TypeAdapter[T], body: object, what: str) -> T:
+    """`body` validated as the directory list; an answer we cannot read is a typed error, so
+    the History tab falls back to names in its rows instead of crashing."""
+    try:
+        return adapter.validate_python(body)
+    except ValidationError as exc:
+        log.warning(
+            "the hub's %s list did not match the protocol: %d problems", what, exc.error_count()
+        )
+        raise UserFacingError(
+            f"The hub's list of {what} could not be read.", code="bad_response"
+        ) from exc

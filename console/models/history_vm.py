@@ -1,5 +1,5 @@
 """View-model of the History tab: the current search, the lazily paged table, today's figures,
-CSV export and the detail panel.
+CSV export, the detail panel, and the names the sergeant and officer pickers offer.
 
 Widgets call the plain slots below (thin: each starts at most one owned task that awaits one
 service call) and re-render from the signals. Errors a user can act on are posted as
@@ -26,7 +26,7 @@ from console.domain.history import (
 )
 from console.models.history_detail_vm import HistoryDetailViewModel, OwnedTasks
 from console.models.history_model import HistoryTableModel, PageLoader
-from console.services.history import HistoryService
+from console.services.history import Choice, HistoryService, merge_choices
 from protocol import ConsoleEvent, HistoryPage, OperatorView
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,9 @@ class HistoryViewModel(QObject):
     loading_changed = Signal(bool)
     #: (rows loaded, more pages exist).
     rows_loaded = Signal(int, bool)
-    #: Sergeants / officers seen in loaded rows, for the filter pickers: list of (id, label).
+    #: Sergeants / officers the filter pickers offer: list of (id, label) in display order. The
+    #: hub's directory (every one of them, read once per sign-in) plus anyone seen in loaded rows;
+    #: only those seen in rows when the hub has no directory (older hub) or cannot answer.
     operators_seen = Signal(list)
     officers_seen = Signal(list)
     export_started = Signal(str)
@@ -111,8 +113,17 @@ class HistoryViewModel(QObject):
         # The list was reset: today's figures are asked for when its first page lands, so they
         # are never older than the rows beside them.
         self._figures_follow_page = False
+        # People seen in loaded rows, and the hub's directory (None: not read, or unavailable).
         self._operators: dict[int, str] = {}
         self._officers: dict[int, str] = {}
+        self._operator_directory: list[Choice] | None = None
+        self._officer_directory: list[Choice] | None = None
+        self._directory_task: asyncio.Task[None] | None = None
+        # The directory failed for a reason that may pass: the next refresh asks again.
+        self._directory_retry = False
+        # What the pickers were last sent, so unchanged lists do not refill them.
+        self._operator_choices: list[Choice] = []
+        self._officer_choices: list[Choice] = []
         self.model = HistoryTableModel(self)
         self.detail = HistoryDetailViewModel(service, self)
         self.model.loading_changed.connect(self.loading_changed)
@@ -196,6 +207,7 @@ class HistoryViewModel(QObject):
         self.permissions_changed.emit(
             self._permissions.sees_all_calls, self._permissions.may_export
         )
+        self._load_directory()
         loop = asyncio.get_running_loop()
         deadline = loop.time() + HEADLINE_WAITS_FOR_PAGE_SECONDS
         while self.model.is_loading and loop.time() < deadline:
@@ -242,6 +254,12 @@ class HistoryViewModel(QObject):
         self.headline_changed.emit(None)
         self._operators.clear()
         self._officers.clear()
+        self._operator_directory = None
+        self._officer_directory = None
+        self._directory_task = None
+        self._directory_retry = False
+        self._operator_choices = []
+        self._officer_choices = []
         self.operators_seen.emit([])
         self.officers_seen.emit([])
         self._searched = False
@@ -287,8 +305,11 @@ class HistoryViewModel(QObject):
         self._apply(query)
 
     def refresh(self) -> None:
-        """Reload from the first page (new calls may have ended) and then today's figures."""
+        """Reload from the first page (new calls may have ended) and then today's figures; ask
+        for the directory again if the hub could not give it last time."""
         self._apply(self._query, force=True)
+        if self._directory_retry:
+            self._load_directory()
 
     def retry(self) -> None:
         self.model.retry()
@@ -321,7 +342,6 @@ class HistoryViewModel(QObject):
         self.message_posted.emit("error", f"History could not be loaded: {error.message}")
 
     def _note_new_rows(self, _parent: QModelIndex, first: int, last: int) -> None:
-        new_operators, new_officers = False, False
         for number in range(first, last + 1):
             row = self.model.row_at(number)
             if row is None:
@@ -329,14 +349,39 @@ class HistoryViewModel(QObject):
             item = row.item
             if item.operator_id is not None and item.operator_id not in self._operators:
                 self._operators[item.operator_id] = item.operator or f"#{item.operator_id}"
-                new_operators = True
             if item.officer_id not in self._officers:
                 self._officers[item.officer_id] = item.officer
-                new_officers = True
-        if new_operators:
-            self.operators_seen.emit(sorted(self._operators.items(), key=lambda kv: kv[1]))
-        if new_officers:
-            self.officers_seen.emit(sorted(self._officers.items(), key=lambda kv: kv[1]))
+        self._publish_choices()
+
+    # ------------------------------------------------------------------ filter choices
+
+    def _load_directory(self) -> None:
+        """Read the hub's directory for the pickers (once per sign-in; again after a failure
+        that may pass), unless a read is already on its way."""
+        if self._directory_task is not None and not self._directory_task.done():
+            return
+        self._directory_retry = False
+        self._directory_task = self._tasks.spawn(self._read_directory())
+
+    async def _read_directory(self) -> None:
+        choices = await self._service.filter_choices(self._permissions)
+        self._directory_retry = choices.retry_later
+        if choices.operators is not None:
+            self._operator_directory = choices.operators
+        if choices.officers is not None:
+            self._officer_directory = choices.officers
+        self._publish_choices()
+
+    def _publish_choices(self) -> None:
+        """Send the pickers their entries, where they changed."""
+        operators = merge_choices(self._operator_directory, self._operators)
+        if operators != self._operator_choices:
+            self._operator_choices = operators
+            self.operators_seen.emit(operators)
+        officers = merge_choices(self._officer_directory, self._officers)
+        if officers != self._officer_choices:
+            self._officer_choices = officers
+            self.officers_seen.emit(officers)
 
     # ------------------------------------------------------------------ headline
 

@@ -1,5 +1,5 @@
 """History use cases: search past calls page by page, today's headline figures, one call's record,
-and CSV export.
+CSV export, and the names the filter pickers offer.
 
 Qt-free and transport-free: the service depends on `HistoryPort` (implemented over HTTP by
 `console/adapters/history_api.py`, and by a hand-written fake in the tests). The hub enforces who
@@ -9,12 +9,15 @@ service only tells the UI what the signed-in operator may ask for, so the UI can
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
+from console.domain.errors import NotFoundError, PermissionDeniedError, UserFacingError
 from console.domain.history import (
     HeadlineFigures,
     HistoryQuery,
@@ -26,6 +29,8 @@ from protocol import (
     HistoryPage,
     HistorySort,
     HistoryStats,
+    OfficerSummary,
+    OperatorSummary,
     OperatorView,
     Outcome,
     RequestDetail,
@@ -81,6 +86,42 @@ def headline_from_stats(stats: HistoryStats) -> HeadlineFigures:
     )
 
 
+#: One entry of a filter picker: (id the hub filters on, what the picker shows).
+Choice = tuple[int, str]
+
+
+def operator_label(operator: OperatorSummary) -> str:
+    """'PS Smith', or 'PS Old (inactive)' for a disabled account whose calls are still listed."""
+    return operator.call_sign if operator.active else f"{operator.call_sign} (inactive)"
+
+
+def officer_label(officer: OfficerSummary) -> str:
+    """'HARPER, Jane (DC 1001CW)': surname first, as the list is sorted, so typing the first
+    letters of a surname in the picker finds the officer."""
+    return (
+        f"{officer.surname.upper()}, {officer.forenames} ({officer.rank} {officer.collar_number})"
+    )
+
+
+def merge_choices(directory: Sequence[Choice] | None, seen: Mapping[int, str]) -> list[Choice]:
+    """A picker's entries: the hub's directory in its order, then anyone seen in loaded rows whom
+    the directory lacks (added since it was read), by label. Without a directory (an older hub,
+    or it could not be read), only the people seen in rows, by label."""
+    known = {key for key, _ in directory or ()}
+    extra = sorted(((k, v) for k, v in seen.items() if k not in known), key=lambda kv: kv[1])
+    return [*(directory or ()), *extra]
+
+
+@dataclass(frozen=True)
+class FilterChoices:
+    """What the hub's directory offers the filter pickers; None where it could not say."""
+
+    operators: list[Choice] | None
+    officers: list[Choice] | None
+    #: A part failed for a reason that may pass (hub unreachable, busy): worth asking again.
+    retry_later: bool = False
+
+
 class HistoryPort(Protocol):
     """What the history service needs from the hub."""
 
@@ -97,6 +138,14 @@ class HistoryPort(Protocol):
     async def detail(self, request_id: int) -> RequestDetail: ...
 
     async def snapshot_image(self, snapshot_id: int) -> bytes: ...
+
+    async def operators(self) -> list[OperatorSummary]:
+        """Every operator who answers calls (supervisors and admins may ask)."""
+        ...
+
+    async def officers(self) -> list[OfficerSummary]:
+        """Every officer on record (any operator may ask)."""
+        ...
 
     async def export_csv(
         self, params: dict[str, str], destination: Path, on_rows: Callable[[int], None]
@@ -157,6 +206,28 @@ class HistoryService:
     async def snapshot_image(self, snapshot_id: int) -> bytes:
         return await self._port.snapshot_image(snapshot_id)
 
+    async def filter_choices(self, permissions: Permissions) -> FilterChoices:
+        """The sergeants (only for those who see every call) and officers the pickers offer.
+
+        Never raises for the hub's sake: a hub older than this console (404), or one that cannot
+        answer now, leaves that part None and the pickers list the names seen in loaded rows.
+        """
+
+        officers_read = _read_directory(self._port.officers, "officer")
+        operators: list[OperatorSummary] | None = None
+        operators_transient = False
+        if permissions.sees_all_calls:  # a sergeant sees only his own calls: no sergeant filter
+            (operators, operators_transient), (officers, officers_transient) = await asyncio.gather(
+                _read_directory(self._port.operators, "operator"), officers_read
+            )
+        else:
+            officers, officers_transient = await officers_read
+        return FilterChoices(
+            operators=None if operators is None else [(o.id, operator_label(o)) for o in operators],
+            officers=None if officers is None else [(o.id, officer_label(o)) for o in officers],
+            retry_later=operators_transient or officers_transient,
+        )
+
     async def export_csv(
         self, query: HistoryQuery, destination: Path, on_progress: ProgressCallback
     ) -> int:
@@ -173,3 +244,30 @@ class HistoryService:
         )
         log.info("history export wrote %d rows to %s", rows, destination)
         return rows
+
+
+async def _read_directory[T](
+    fetch: Callable[[], Awaitable[list[T]]], what: str
+) -> tuple[list[T] | None, bool]:
+    """(the list, or None when the hub cannot give it; whether asking again may help)."""
+    try:
+        return await fetch(), False
+    except NotFoundError:
+        log.info(
+            "the hub has no %s directory (older than this console): the %s filter offers only "
+            "names seen in loaded calls",
+            what,
+            what,
+        )
+        return None, False
+    except PermissionDeniedError:
+        log.info("the hub refused the %s directory to this operator", what)
+        return None, False
+    except UserFacingError as exc:
+        log.warning(
+            "the %s directory could not be read (%s): the filter offers names seen in loaded "
+            "calls until the next refresh",
+            what,
+            exc.code,
+        )
+        return None, True

@@ -38,6 +38,10 @@ _ANY = -1
 #: Typing in the reference box searches after this pause, not on every key.
 REFERENCE_DEBOUNCE_MS = 400
 
+#: The sergeant and officer pickers list everyone on record (a force has hundreds of officers):
+#: a taller drop-down means less scrolling; typing a surname's first letters jumps to it.
+PICKER_VISIBLE_ITEMS = 20
+
 
 def _combo(parent: QWidget, name: str, accessible: str) -> QComboBox:
     combo = QComboBox(parent)
@@ -72,6 +76,8 @@ class HistoryFilters(QWidget):
         self.operator_combo.addItem("All sergeants", _ANY)
         self.officer_combo = _combo(self, "historyOfficer", "Officer")
         self.officer_combo.addItem("All officers", _ANY)
+        for picker in (self.operator_combo, self.officer_combo):
+            picker.setMaxVisibleItems(PICKER_VISIBLE_ITEMS)
 
         self.reference_edit = QLineEdit(self)
         self.reference_edit.setObjectName("historyReference")
@@ -197,14 +203,17 @@ class HistoryFilters(QWidget):
             widget.setVisible(visible)
 
     def _fill(self, combo: QComboBox, pairs: list[tuple[int, str]]) -> None:
-        """Replace the picker's entries, keeping the current choice."""
-        current = combo.currentData()
+        """Replace the picker's entries, keeping the current choice (even one the new entries
+        lack: the picker must go on naming the filter the table is showing)."""
+        current, current_text = combo.currentData(), combo.currentText()
         with QSignalBlocker(combo):
             label = combo.itemText(0)
             combo.clear()
             combo.addItem(label, _ANY)
             for key, text in pairs:
                 combo.addItem(text, key)
+            if current not in (None, _ANY) and combo.findData(current) < 0:
+                combo.addItem(current_text, current)
             _select(combo, current)
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from hub.routes import accounts, auth, events, history, officers, requests
+from hub.routes import accounts, auth, directory, events, history, officers, requests
 from hub.routes.deps import document_bearer_auth
 
 ROUTERS = (
@@ -16,6 +16,7 @@ ROUTERS = (
     events.router,
     history.router,
     accounts.router,
+    directory.router,
 )
 
 

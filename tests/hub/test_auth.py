@@ -92,6 +92,9 @@ ENDPOINTS = [
     Endpoint("GET", "/history", "operator", read_ok=True),
     Endpoint("GET", "/history/export.csv", "supervisor", read_ok=True),
     Endpoint("GET", "/history/stats", "operator", read_ok=True),
+    # The directory for the History filter pickers.
+    Endpoint("GET", "/operators", "supervisor", read_ok=True),
+    Endpoint("GET", "/officers", "operator", read_ok=True),
     Endpoint("GET", "/device/me", "device", read_ok=True),
     Endpoint("GET", "/device/photo", "device", read_ok=True),
     # Device enrolment and administration.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from console.domain.errors import UserFacingError
+from console.domain.errors import NotFoundError, PermissionDeniedError, UserFacingError
 from protocol import (
     AuditEntryView,
     ChecklistItem,
@@ -18,7 +18,9 @@ from protocol import (
     HistoryItem,
     HistoryPage,
     HistoryStats,
+    OfficerSummary,
     OfficerView,
+    OperatorSummary,
     OperatorView,
     Outcome,
     ReasonCode,
@@ -38,6 +40,49 @@ OFFICERS = {
     8: "DC Dana KHAN 1002CW",
     9: "PC Sam OKAFOR 1006CW",
 }
+
+
+def operator_summary(
+    operator_id: int,
+    name: str,
+    *,
+    rank: str = "PS",
+    role: Role = Role.SERGEANT,
+    active: bool = True,
+) -> OperatorSummary:
+    return OperatorSummary(
+        id=operator_id,
+        display_name=name,
+        rank=rank,
+        role=role,
+        call_sign=f"{rank} {name}",
+        active=active,
+    )
+
+
+def officer_summary(
+    officer_id: int, collar: str, rank: str, forenames: str, surname: str
+) -> OfficerSummary:
+    return OfficerSummary(
+        id=officer_id, collar_number=collar, rank=rank, surname=surname, forenames=forenames
+    )
+
+
+#: The hub's directory as `GET /operators` sorts it: by call sign. PS OGDEN (4) has no calls in
+#: `varied_items` and his account is disabled; Insp PATEL (3) never answered one either.
+OPERATOR_DIRECTORY = [
+    operator_summary(3, "PATEL", rank="Insp", role=Role.SUPERVISOR),
+    operator_summary(2, "JONES"),
+    operator_summary(4, "OGDEN", active=False),
+    operator_summary(1, "SMITH"),
+]
+#: As `GET /officers` sorts them: by surname. PC Lee ADAMS (10) has no calls in `varied_items`.
+OFFICER_DIRECTORY = [
+    officer_summary(10, "1010CW", "PC", "Lee", "Adams"),
+    officer_summary(8, "1002CW", "DC", "Dana", "Khan"),
+    officer_summary(9, "1006CW", "PC", "Sam", "Okafor"),
+    officer_summary(7, "1001CW", "PC", "Chris", "Walker"),
+]
 
 
 def make_item(item_id: int, **changes: object) -> HistoryItem:
@@ -174,9 +219,25 @@ def make_detail(item: HistoryItem, snapshots: int = 2) -> RequestDetail:
 class FakeHistoryPort:
     """`HistoryPort` over `items`, with knobs to hold, fail and count calls."""
 
-    def __init__(self, items: list[HistoryItem], role: Role = Role.SUPERVISOR) -> None:
+    def __init__(
+        self,
+        items: list[HistoryItem],
+        role: Role = Role.SUPERVISOR,
+        *,
+        operators: list[OperatorSummary] | None = None,
+        officers: list[OfficerSummary] | None = None,
+    ) -> None:
         self.items = items
         self.role = role
+        #: The hub's directory; None answers 404, as a hub older than the directory does.
+        self.operator_directory = operators
+        self.officer_directory = officers
+        #: While set, every directory read raises it (a hub that cannot answer now).
+        self.fail_next_directory: UserFacingError | None = None
+        #: While set, directory reads wait for this event before answering.
+        self.directory_gate: asyncio.Event | None = None
+        #: "operators" / "officers", one per directory read.
+        self.directory_calls: list[str] = []
         self.page_calls: list[tuple[dict[str, str], str | None, int]] = []
         self.detail_calls: list[int] = []
         self.image_calls: list[int] = []
@@ -249,6 +310,25 @@ class FakeHistoryPort:
     async def snapshot_image(self, snapshot_id: int) -> bytes:
         self.image_calls.append(snapshot_id)
         return png_bytes()
+
+    async def _directory[T](self, what: str, entries: list[T] | None) -> list[T]:
+        self.directory_calls.append(what)
+        if self.directory_gate is not None:
+            await self.directory_gate.wait()
+        if self.fail_next_directory is not None:
+            raise self.fail_next_directory
+        if entries is None:
+            raise NotFoundError("Not Found", code="not_found")
+        return list(entries)
+
+    async def operators(self) -> list[OperatorSummary]:
+        if self.role is Role.SERGEANT:  # as the hub: supervisors and admins only
+            self.directory_calls.append("operators")
+            raise PermissionDeniedError("This needs the supervisor or admin role", code="forbidden")
+        return await self._directory("operators", self.operator_directory)
+
+    async def officers(self) -> list[OfficerSummary]:
+        return await self._directory("officers", self.officer_directory)
 
     async def export_csv(
         self, params: dict[str, str], destination: Path, on_rows: Callable[[int], None]

@@ -14,9 +14,11 @@ from console.adapters.hub_http import HubHttp
 from console.domain.errors import (
     HubUnreachableError,
     InvalidInputError,
+    NotFoundError,
     PermissionDeniedError,
+    UserFacingError,
 )
-from tests.console.history.fakes import make_item
+from tests.console.history.fakes import OFFICER_DIRECTORY, OPERATOR_DIRECTORY, make_item
 
 CSV_HEADER = b"id,reference,created_at\n"
 
@@ -96,3 +98,45 @@ async def test_export_into_a_missing_folder_says_so(tmp_path: Path):
     with pytest.raises(InvalidInputError, match="Choose another folder"):
         await api_for(handler).export_csv({}, target, lambda _n: None)
     assert list(tmp_path.iterdir()) == []
+
+
+async def test_directory_reads_both_lists_with_the_token():
+    seen: list[httpx.Request] = []
+    answers = {
+        "/api/v1/operators": [o.model_dump(mode="json") for o in OPERATOR_DIRECTORY],
+        "/api/v1/officers": [o.model_dump(mode="json") for o in OFFICER_DIRECTORY],
+    }
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json=answers[request.url.path])
+
+    api = api_for(handler)
+    assert await api.operators() == OPERATOR_DIRECTORY
+    assert await api.officers() == OFFICER_DIRECTORY
+    assert [(r.method, r.url.path) for r in seen] == [
+        ("GET", "/api/v1/operators"),
+        ("GET", "/api/v1/officers"),
+    ]
+    assert all(r.headers["authorization"] == "Bearer op_test" for r in seen)
+
+
+async def test_a_hub_without_the_directory_answers_not_found():
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(404, json={"error": "not_found", "detail": "Not Found"})
+
+    with pytest.raises(NotFoundError):
+        await api_for(handler).officers()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"items": []}, [{"id": "x"}], [{"id": 1, "collar_number": "1", "rank": "PC"}]],
+)
+async def test_a_directory_answer_that_is_not_the_protocol_is_a_clear_error(body):
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=body)
+
+    with pytest.raises(UserFacingError, match="could not be read") as caught:
+        await api_for(handler).officers()
+    assert caught.value.code == "bad_response"

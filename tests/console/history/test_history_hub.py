@@ -21,8 +21,10 @@ from console.domain.history import OutcomeFilter
 from console.models.history_model import Column
 from console.models.history_vm import HistoryViewModel
 from console.services.history import HistoryService
+from console.widgets.history_filters import HistoryFilters
 from console.widgets.history_tab import HistoryTab
-from protocol import API_PREFIX
+from hub import accounts
+from protocol import API_PREFIX, Role
 from tests.console.history.fakes import png_bytes, wait_until
 from tests.helpers.hub import auth, device_token, hub_server, login  # noqa: F401
 
@@ -245,3 +247,69 @@ async def test_sergeant_sees_only_his_own_calls_and_cannot_export(calls, open_co
     await wait_until(lambda: bool(finished), timeout=10)
     assert finished[0][0] is False
     assert list(tmp_path.glob("smith.csv*")) == []
+
+
+async def test_supervisor_picks_a_sergeant_with_no_loaded_rows(calls, hub_server, qtbot):  # noqa: F811
+    """The directory on a real hub: the first page (one row: the hang-up nobody answered) names
+    no sergeant, yet the picker offers every sergeant, a disabled one marked inactive, and every
+    officer; picking PS Jones lists his call."""
+    service = hub_server.app.state.hub.service
+    accounts.create_operator(
+        service.db,
+        service.passwords,
+        username="abbott",
+        password="abbott-old-password",
+        display_name="Abbott",
+        rank="PS",
+        role=Role.SERGEANT,
+        actor="test",
+    )
+    accounts.deactivate_operator(service.db, "abbott", actor="test")
+    client = httpx.AsyncClient(base_url=hub_server.url)
+    hub_http = HubHttp(client)
+    hub_http.set_token(login(hub_server.url, "patel", PASSWORDS["patel"]))
+    history = HistoryService(HistoryApi(hub_http), page_size=1, first_page_size=1)
+    vm = HistoryViewModel(history)
+    bar = HistoryFilters(vm)  # the filter bar alone: no table view asks for more pages
+    qtbot.addWidget(bar)
+    try:
+        vm.start()
+        await wait_until(lambda: bar.operator_combo.count() == 5, timeout=10)
+        await wait_until(lambda: not vm.model.is_loading, timeout=10)
+        assert vm.model.rowCount() == 1
+        assert vm.model.row_at(0).item.operator_id is None  # no sergeant in the loaded rows
+        offered = [bar.operator_combo.itemText(i) for i in range(bar.operator_combo.count())]
+        assert offered == [
+            "All sergeants",
+            "Insp Patel",
+            "PS Abbott (inactive)",
+            "PS Jones",
+            "PS Smith",
+        ]
+        assert bar.operator_combo.isVisibleTo(bar)
+        await wait_until(lambda: bar.officer_combo.count() > 25, timeout=10)
+        officers = [bar.officer_combo.itemText(i) for i in range(bar.officer_combo.count())]
+        assert "HARPER, Jane (DC 1001CW)" in officers
+        names = [text.split(" (")[0].casefold() for text in officers[1:]]  # "HARPER, Jane"
+        assert names == sorted(names)
+
+        index = bar.operator_combo.findText("PS Jones")
+        bar.operator_combo.setCurrentIndex(index)
+        bar.operator_combo.activated.emit(index)
+        await wait_until(
+            lambda: (
+                vm.query.operator_id is not None
+                and not vm.model.is_loading
+                and vm.model.rowCount() == 1
+            ),
+            timeout=10,
+        )
+        row = vm.model.row_at(0).item
+        assert row.officer.endswith("1004CW")
+        assert row.reference == calls["1004CW"]
+        assert bar.operator_combo.currentText() == "PS Jones"
+    finally:
+        vm.close()
+        await client.aclose()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.collect()
