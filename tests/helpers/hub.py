@@ -12,9 +12,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hub import accounts
 from hub.server import HubServer
 from hub.settings import HubSettings
-from protocol.schemas import API_PREFIX
+from protocol.schemas import API_PREFIX, Role
 
 HTTP_TIMEOUT_SECONDS = 10.0
 # Argon2 at its minimum cost: tests sign in often; the production default stays strong.
@@ -79,3 +80,22 @@ def device_token(hub_server: HubServer | str, collar: str) -> str:
 def auth(token: str) -> dict[str, str]:
     """The Authorization header for `token`."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def add_retired_sergeant(server: HubServer, username: str = "abbott") -> str:
+    """A sergeant account that is now disabled (its calls stay in the history); returns its call
+    sign, 'PS Abbott' by default."""
+    service = server.app.state.hub.service
+    display_name = username.capitalize()
+    accounts.create_operator(
+        service.db,
+        service.passwords,
+        username=username,
+        password=f"{username}-old-password",
+        display_name=display_name,
+        rank="PS",
+        role=Role.SERGEANT,
+        actor="test",
+    )
+    accounts.deactivate_operator(service.db, username, actor="test")
+    return f"PS {display_name}"

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from hub import accounts
 from hub.server import HubServer
-from protocol.schemas import Role
+from tests.helpers.hub import add_retired_sergeant
 from tests.hub.client import HubApi, expect
 
 OPERATOR_FIELDS = {"id", "display_name", "rank", "role", "call_sign", "active"}
@@ -32,19 +31,7 @@ def officer_key(entry: dict[str, Any]) -> tuple[str, str, int]:
 @pytest.fixture(scope="module")
 def retired_sergeant(hub: HubServer) -> str:
     """A sergeant account that answered calls once and is now disabled: 'PS Abbott'."""
-    service = hub.app.state.hub.service
-    accounts.create_operator(
-        service.db,
-        service.passwords,
-        username="abbott",
-        password="abbott-old-password",
-        display_name="Abbott",
-        rank="PS",
-        role=Role.SERGEANT,
-        actor="test",
-    )
-    accounts.deactivate_operator(service.db, "abbott", actor="test")
-    return "PS Abbott"
+    return add_retired_sergeant(hub)
 
 
 async def test_supervisor_lists_every_answering_operator_sorted_by_call_sign(

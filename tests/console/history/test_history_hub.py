@@ -23,10 +23,15 @@ from console.models.history_vm import HistoryViewModel
 from console.services.history import HistoryService
 from console.widgets.history_filters import HistoryFilters
 from console.widgets.history_tab import HistoryTab
-from hub import accounts
-from protocol import API_PREFIX, Role
+from protocol import API_PREFIX
 from tests.console.history.fakes import png_bytes, wait_until
-from tests.helpers.hub import auth, device_token, hub_server, login  # noqa: F401
+from tests.helpers.hub import (  # noqa: F401
+    add_retired_sergeant,
+    auth,
+    device_token,
+    hub_server,
+    login,
+)
 
 ARTIFACTS = Path(__file__).resolve().parents[3] / "artifacts"
 THEME = Path(__file__).resolve().parents[3] / "resources" / "theme.qss"
@@ -253,18 +258,7 @@ async def test_supervisor_picks_a_sergeant_with_no_loaded_rows(calls, hub_server
     """The directory on a real hub: the first page (one row: the hang-up nobody answered) names
     no sergeant, yet the picker offers every sergeant, a disabled one marked inactive, and every
     officer; picking PS Jones lists his call."""
-    service = hub_server.app.state.hub.service
-    accounts.create_operator(
-        service.db,
-        service.passwords,
-        username="abbott",
-        password="abbott-old-password",
-        display_name="Abbott",
-        rank="PS",
-        role=Role.SERGEANT,
-        actor="test",
-    )
-    accounts.deactivate_operator(service.db, "abbott", actor="test")
+    add_retired_sergeant(hub_server)
     client = httpx.AsyncClient(base_url=hub_server.url)
     hub_http = HubHttp(client)
     hub_http.set_token(login(hub_server.url, "patel", PASSWORDS["patel"]))
