@@ -41,6 +41,9 @@ REFERENCE_DEBOUNCE_MS = 400
 #: The sergeant and officer pickers list everyone on record (a force has hundreds of officers):
 #: a taller drop-down means less scrolling; typing a surname's first letters jumps to it.
 PICKER_VISIBLE_ITEMS = 20
+#: ...and they keep this width (in characters) in the filter bar whatever their longest name, so
+#: the reference box beside them stays usable; the open list is as wide as its longest entry.
+PICKER_WIDTH_CHARS = 12
 
 
 def _combo(parent: QWidget, name: str, accessible: str) -> QComboBox:
@@ -78,6 +81,10 @@ class HistoryFilters(QWidget):
         self.officer_combo.addItem("All officers", _ANY)
         for picker in (self.operator_combo, self.officer_combo):
             picker.setMaxVisibleItems(PICKER_VISIBLE_ITEMS)
+            picker.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            picker.setMinimumContentsLength(PICKER_WIDTH_CHARS)
 
         self.reference_edit = QLineEdit(self)
         self.reference_edit.setObjectName("historyReference")
@@ -215,6 +222,10 @@ class HistoryFilters(QWidget):
             if current not in (None, _ANY) and combo.findData(current) < 0:
                 combo.addItem(current_text, current)
             _select(combo, current)
+        # The open list shows whole names even where the closed picker is narrower.
+        view = combo.view()
+        scroll_bar = view.verticalScrollBar().sizeHint().width()
+        view.setMinimumWidth(view.sizeHintForColumn(0) + scroll_bar)
 
 
 def _chosen_id(combo: QComboBox) -> int | None:

@@ -286,6 +286,9 @@ async def test_supervisor_picks_a_sergeant_with_no_loaded_rows(calls, hub_server
         assert "HARPER, Jane (DC 1001CW)" in officers
         names = [text.split(" (")[0].casefold() for text in officers[1:]]  # "HARPER, Jane"
         assert names == sorted(names)
+        # The closed picker keeps its width in the filter bar; its open list shows whole names.
+        view = bar.officer_combo.view()
+        assert view.minimumWidth() >= view.sizeHintForColumn(0) > bar.officer_combo.width()
 
         index = bar.operator_combo.findText("PS Jones")
         bar.operator_combo.setCurrentIndex(index)
