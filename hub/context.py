@@ -66,9 +66,11 @@ class HubContext:
     def housekeeping(self) -> int:
         """One pass of background upkeep (on a worker thread): expire unanswered requests, take
         back lapsed leases, checkpoint SQLite's WAL. Returns how many requests changed."""
-        changed = self.service.reap()
-        self.service.db.checkpoint()
-        return changed
+        try:
+            return self.service.reap()
+        finally:
+            # Even when reaping failed: no commit checkpoints, so the WAL grows until this runs.
+            self.service.db.checkpoint()
 
     def close(self) -> None:
         """Stop the writer thread, then dispose of the database connections."""
