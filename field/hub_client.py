@@ -166,6 +166,8 @@ class DeviceHubClient:
         `on_connected` is awaited each time the stream is (re)established, before any of its
         events are yielded. The caller stops by breaking out of the loop (or cancelling). A refused
         token or a missing request raises at once; transport failures are retried with backoff.
+        A position the hub no longer has (409 `cursor_ahead`: its database was restored) is
+        dropped, and the stream starts again from the request's first event.
         """
         last_event_id: str | None = None
         failures = 0
@@ -183,6 +185,12 @@ class DeviceHubClient:
                     if not response.is_success:
                         await response.aread()
                         code, detail = _error_fields(response)
+                        if code == "cursor_ahead" and last_event_id is not None:
+                            # The hub's database was restored: our position no longer exists.
+                            # Start again from the request's first event (docs/protocol.md).
+                            log.warning("device event stream for %s: %s", request_id, detail)
+                            last_event_id = None
+                            continue
                         if response.status_code in (401, 403):
                             raise TokenRefusedError(f"{response.status_code} {code}: {detail}")
                         raise HubRequestError("GET", path, response.status_code, code, detail)

@@ -41,7 +41,7 @@ class ClaimGate:
         self._in_flight[request_id] = outcome
         holder: str | None = None
         try:
-            if service.db.reads_are_local:
+            if service.db.is_local_sqlite:
                 # Quick indexed read on the loop (see hub/routes/deps.py `run_quick_read`).
                 service.check_claimable(caller, request_id)
             else:

@@ -57,7 +57,7 @@ class HubContext:
         self._db = db
         self._service = service
         # A local SQLite file: writes run on the event loop (hub/writer.py).
-        self.writer.inline = db.reads_are_local
+        self.writer.inline = db.is_local_sqlite
 
     def begin_shutdown(self) -> None:
         """End the event streams (thread-safe); called before the server stops accepting."""

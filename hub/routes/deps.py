@@ -37,7 +37,7 @@ async def run_quick_read[**P, T](
     event loop, which under load cost more than the read itself (docs/performance.md). A WAL
     reader never waits for the writer, so the loop is held only for the read's own ~0.2 ms.
     """
-    if service.db.reads_are_local:
+    if service.db.is_local_sqlite:
         return read(*args, **kwargs)
     return await run_in_threadpool(read, *args, **kwargs)
 

@@ -123,11 +123,13 @@ class Database:
         )
         # An in-process SQLite file in WAL mode answers an indexed read in microseconds and never
         # waits for a lock; a networked database (PostgreSQL) needs a round trip per statement.
-        self.reads_are_local = self.engine.dialect.name == "sqlite"
+        # So with SQLite, quick reads and writes run on the event loop, statements are compiled
+        # once and run on the DBAPI connection, and the WAL is checkpointed by housekeeping.
+        self.is_local_sqlite = self.engine.dialect.name == "sqlite"
         self._write_lock = threading.Lock()
         # Compiled once, run on the DBAPI connection: only where the database is in-process.
         self.compiled_statements = (
-            CompiledStatements(self.engine.dialect) if self.reads_are_local else None
+            CompiledStatements(self.engine.dialect) if self.is_local_sqlite else None
         )
         self._raw_by_thread = threading.local()
         self._raw_connections: list[Any] = []
@@ -199,7 +201,7 @@ class Database:
     def write(self) -> Iterator[Session]:
         """A write transaction: committed on success, rolled back on any exception."""
         with (
-            self._write_lock,
+            self.write_locked(),
             Session(self.engine, expire_on_commit=False) as session,
             session.begin(),
         ):
@@ -226,7 +228,7 @@ class Database:
         every housekeeping pass, so that the WAL stays small without a commit ever paying for
         the copy and its fsync.
         """
-        if self.engine.dialect.name != "sqlite":
+        if not self.is_local_sqlite:
             return
         with self.read_connection() as connection:
             connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")

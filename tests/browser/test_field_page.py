@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.async_api import Route
 
 from hub.server import HubServer
 from tests.browser.conftest import Phone
@@ -118,3 +119,53 @@ async def test_bitrate_hints_are_added_to_vp8_only(hub_server: HubServer, phone:
         )
     ).split("\r\n")
     assert [line for line in again if line.startswith("a=fmtp:97")] == [f"a=fmtp:97 x=1;{hint}"]
+
+
+FOLLOW_SCRIPT = """async () => {
+    const { HubClient } = await import('/field/hub.js');
+    const client = new HubClient(() => 'dev_test');
+    const events = [];
+    const stop = new AbortController();
+    await new Promise((resolve, reject) => {
+        client.followDeviceEvents(7, {
+            signal: stop.signal,
+            onEvent: (event) => {
+                events.push(event.id);
+                if (events.length === 2) { stop.abort(); resolve(); }
+            },
+        }).catch(reject);
+    });
+    return events;
+}"""
+
+
+async def test_a_position_the_hub_no_longer_has_restarts_from_the_first_event(
+    hub_server: HubServer, phone: Phone
+) -> None:
+    """409 cursor_ahead (the hub's database was restored): the page drops its position and
+    follows the request again from its first event, instead of failing the call."""
+    page = phone.page
+    await page.goto(f"{hub_server.url}/field")
+    await wait_for_phase(page, "enrol")
+    seen: list[str | None] = []
+
+    async def answer(route: Route) -> None:
+        seen.append(await route.request.header_value("last-event-id"))
+        if len(seen) == 2:
+            await route.fulfill(
+                status=409,
+                content_type="application/json",
+                body='{"error": "cursor_ahead", "detail": "the database was restored"}',
+            )
+            return
+        event_id = 41 if len(seen) == 1 else 5
+        await route.fulfill(
+            status=200,
+            content_type="text/event-stream",
+            body=f'id: {event_id}\nevent: request.queued\ndata: {{"id": {event_id}}}\n\n',
+        )
+
+    await page.route("**/requests/7/device-events", answer)
+    assert await page.evaluate(FOLLOW_SCRIPT) == [41, 5]
+    assert seen == [None, "41", None]
+    assert phone.script_errors == []

@@ -166,3 +166,28 @@ async def test_demo_token_refusal_explains_what_the_demo_endpoint_needs() -> Non
     http = httpx.AsyncClient(base_url=URL, transport=httpx.MockTransport(handler))
     with pytest.raises(HubRequestError, match="--demo"):
         await request_demo_token(URL, "1001CW", client=http)
+
+
+async def test_a_position_the_hub_no_longer_has_restarts_from_the_first_event() -> None:
+    """409 cursor_ahead (the hub's database was restored): drop the position, start over."""
+    seen_headers: list[str | None] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen_headers.append(request.headers.get("Last-Event-ID"))
+        if len(seen_headers) == 1:
+            stream = _DroppingStream([_sse(41, RequestState.QUEUED)], then_drop=True)
+        elif len(seen_headers) == 2:
+            return httpx.Response(
+                409, json={"error": "cursor_ahead", "detail": "database was restored"}
+            )
+        else:
+            stream = _DroppingStream([_sse(5, RequestState.CLAIMED)], then_drop=False)
+        return httpx.Response(200, headers={"content-type": "text/event-stream"}, stream=stream)
+
+    events: list[DeviceEvent] = []
+    async for event in _client(handler).device_events(7):
+        events.append(event)
+        if len(events) == 2:
+            break
+    assert [e.id for e in events] == [41, 5]
+    assert seen_headers == [None, "41", None]

@@ -115,6 +115,12 @@ export class HubClient {
         });
         if (!response.ok) {
           const error = await errorFrom(response);
+          if (error.code === 'cursor_ahead' && lastEventId !== null) {
+            // The hub's database was restored: our position no longer exists there. Start
+            // again from the request's first event (docs/protocol.md, cursor_ahead).
+            lastEventId = null;
+            continue;
+          }
           if (response.status < 500) throw error;
           throw new HubUnreachable(error);
         }
